@@ -1,0 +1,10 @@
+// Subcommands of tessera-image. Each takes the arguments after its name and returns the
+// process exit code (0 success, 1 failure, 2 usage error).
+#pragma once
+
+namespace tessera::builder::cli {
+
+int RunMkfs(int argc, char** argv);
+int RunDump(int argc, char** argv);
+
+}  // namespace tessera::builder::cli
