@@ -5,6 +5,9 @@
 # <NAME>/include and whose private sources live in <NAME>/src.
 function(tessera_library name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS;PUBLIC_DEPS" ${ARGN})
+  if(NOT ARG_SRCS)
+    message(FATAL_ERROR "tessera_library(${name}): no sources")
+  endif()
   add_library(tessera_${name} STATIC ${ARG_SRCS})
   add_library(tessera::${name} ALIAS tessera_${name})
   target_include_directories(tessera_${name}
@@ -17,6 +20,10 @@ endfunction()
 # A GoogleTest binary registered with CTest test by test.
 function(tessera_test name)
   cmake_parse_arguments(ARG "" "" "SRCS;DEPS;LABELS" ${ARGN})
+  if(NOT ARG_SRCS)
+    message(STATUS "tessera_test(${name}): no test sources yet, skipped")
+    return()
+  endif()
   add_executable(${name} ${ARG_SRCS})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
   target_include_directories(${name} PRIVATE ${PROJECT_SOURCE_DIR}/tests)

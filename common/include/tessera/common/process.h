@@ -60,7 +60,7 @@ class MountGuard {
   MountGuard& operator=(MountGuard&& other) noexcept;
   MountGuard(const MountGuard&) = delete;
   MountGuard& operator=(const MountGuard&) = delete;
-  ~MountGuard() { Unmount(); }
+  ~MountGuard() { (void)Unmount(); }
 
   // mount(2) of an EROFS image file (file-backed, read-only) with one device= per extra device.
   static Result<MountGuard> MountErofs(const std::string& image, const std::string& mountpoint,
@@ -77,6 +77,12 @@ class MountGuard {
 
  private:
   std::string mountpoint_;
+};
+
+// Result of RunCommand: the exit code (128+signal if killed) and everything written to stdout.
+struct RunOutput {
+  int exit_code = -1;
+  std::string out;
 };
 
 // A child process started with fork/exec; killed (SIGKILL) and reaped on destruction unless
@@ -102,15 +108,12 @@ class ChildProcess {
   Result<int> Wait();
 
  private:
+  friend Result<RunOutput> RunCommand(const std::vector<std::string>& argv);
   explicit ChildProcess(pid_t pid) : pid_(pid) {}
   pid_t pid_ = -1;
 };
 
-// Runs argv to completion, capturing stdout (stderr goes to the log file or is inherited).
-struct RunOutput {
-  int exit_code = -1;
-  std::string out;
-};
+// Runs argv (PATH is searched) to completion, capturing stdout; stderr is inherited.
 Result<RunOutput> RunCommand(const std::vector<std::string>& argv);
 
 }  // namespace tessera

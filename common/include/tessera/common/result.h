@@ -22,16 +22,16 @@ enum class ErrorCode {
   kInvalidArgument,  // caller passed something unusable
   kNotFound,         // a name, file or key does not exist
   kAlreadyExists,
-  kCorrupt,          // on-disk or on-wire data failed validation
-  kUnsupported,      // valid but not handled (feature bit, version, type)
-  kIo,               // a system call failed (see sys_errno)
-  kOutOfRange,       // an offset or length lies outside its container
-  kTooLarge,         // a size limit was exceeded
+  kCorrupt,      // on-disk or on-wire data failed validation
+  kUnsupported,  // valid but not handled (feature bit, version, type)
+  kIo,           // a system call failed (see sys_errno)
+  kOutOfRange,   // an offset or length lies outside its container
+  kTooLarge,     // a size limit was exceeded
   kPermission,
   kTimeout,
-  kUnavailable,      // a backend or service cannot be reached
+  kUnavailable,  // a backend or service cannot be reached
   kCancelled,
-  kInternal,         // a bug: an invariant did not hold
+  kInternal,  // a bug: an invariant did not hold
 };
 
 // Name of a code, for messages ("corrupt", "io", ...).
@@ -59,7 +59,7 @@ Error ErrnoError(int sys_errno, std::string context);
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}  // NOLINT: implicit
+  Result(T value) : v_(std::in_place_index<0>, std::move(value)) {}      // NOLINT: implicit
   Result(Error error) : v_(std::in_place_index<1>, std::move(error)) {}  // NOLINT: implicit
 
   bool has_value() const { return v_.index() == 0; }
@@ -130,28 +130,28 @@ inline Status Ok() { return {}; }
 #define TESSERA_CONCAT_(a, b) TESSERA_CONCAT_INNER_(a, b)
 
 // RETURN_IF_ERROR(expr): returns the error of a Status/Result expression.
-#define RETURN_IF_ERROR(expr)                                  \
-  do {                                                         \
-    auto&& tessera_status_ = (expr);                           \
-    if (!tessera_status_.has_value()) {                        \
-      return std::move(tessera_status_).error();               \
-    }                                                          \
+#define RETURN_IF_ERROR(expr)                    \
+  do {                                           \
+    auto&& tessera_status_ = (expr);             \
+    if (!tessera_status_.has_value()) {          \
+      return std::move(tessera_status_).error(); \
+    }                                            \
   } while (0)
 
 // RETURN_IF_ERROR_CTX(expr, ctx): the same, prefixing the error's context with ctx.
-#define RETURN_IF_ERROR_CTX(expr, ctx)                         \
-  do {                                                         \
-    auto&& tessera_status_ = (expr);                           \
-    if (!tessera_status_.has_value()) {                        \
-      return tessera_status_.error().Wrap(ctx);                \
-    }                                                          \
+#define RETURN_IF_ERROR_CTX(expr, ctx)          \
+  do {                                          \
+    auto&& tessera_status_ = (expr);            \
+    if (!tessera_status_.has_value()) {         \
+      return tessera_status_.error().Wrap(ctx); \
+    }                                           \
   } while (0)
 
 // TRY(auto x, expr): declares x from a Result's value or returns its error.
-#define TRY_IMPL_(tmp, decl, expr)           \
-  auto tmp = (expr);                         \
-  if (!tmp.has_value()) {                    \
-    return std::move(tmp).error();           \
-  }                                          \
+#define TRY_IMPL_(tmp, decl, expr) \
+  auto tmp = (expr);               \
+  if (!tmp.has_value()) {          \
+    return std::move(tmp).error(); \
+  }                                \
   decl = std::move(tmp).value()
 #define TRY(decl, expr) TRY_IMPL_(TESSERA_CONCAT_(tessera_try_, __LINE__), decl, expr)
