@@ -63,10 +63,10 @@ struct InodeInfo {
   DataLayout layout = DataLayout::kFlatPlain;
   bool extended = false;
   // Location details (used by readers of the data).
-  uint32_t raw_blkaddr = 0;    // FLAT_*: first data block; CHUNK_BASED: chunk format
-  uint64_t inode_offset = 0;   // byte offset of the inode in the image
-  uint32_t inode_size = 0;     // 32 or 64
-  uint32_t xattr_size = 0;     // bytes of the xattr area after the inode
+  uint32_t raw_blkaddr = 0;   // FLAT_*: first data block; CHUNK_BASED: chunk format
+  uint64_t inode_offset = 0;  // byte offset of the inode in the image
+  uint32_t inode_size = 0;    // 32 or 64
+  uint32_t xattr_size = 0;    // bytes of the xattr area after the inode
 };
 
 struct DirEntry {
