@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The whole test suite: installs what it needs, builds, and runs
+#   1. unit tests and style checks under AddressSanitizer + UBSan (build-asan/),
+#   2. integration tests (real kernel mounts, fsck.erofs, mkfs.erofs) on the release build (build/),
+#   3. the libFuzzer targets for a bounded time (build-fuzz/; FUZZ_SECONDS, default 60 each).
+# Needs root (mounts). Prints one closing line "total: N passed, M failed".
+set -uo pipefail
+cd "$(dirname "$0")/.."
+log_dir="${TESSERA_TEST_LOG_DIR:-$(mktemp -d /tmp/tessera-test.XXXXXX)}"
+mkdir -p "$log_dir"
+
+bash scripts/setup.sh || exit 1
+if [ "$(id -u)" -ne 0 ]; then
+  echo "test.sh: the integration tests mount filesystems and need root" >&2
+  exit 1
+fi
+
+start=$(date +%s)
+echo "== build (release)"
+bash scripts/build.sh release || exit 1
+echo "== build (asan-ubsan)"
+bash scripts/build.sh asan-ubsan || exit 1
+
+passed=0
+failed=0
+# Runs ctest and adds its counts to the totals.
+run_ctest() {
+  local name="$1"
+  shift
+  echo "== ctest: $name"
+  ctest "$@" --output-on-failure --timeout 900 2>&1 | tee "$log_dir/$name.log"
+  local line
+  line=$(grep -E "tests passed, [0-9]+ tests failed out of [0-9]+" "$log_dir/$name.log" | tail -1)
+  if [ -z "$line" ]; then
+    echo "test.sh: $name ran no tests" >&2
+    failed=$((failed + 1))
+    return
+  fi
+  local total fail
+  total=$(sed -E 's/.*out of ([0-9]+).*/\1/' <<<"$line")
+  fail=$(sed -E 's/.* ([0-9]+) tests failed.*/\1/' <<<"$line")
+  passed=$((passed + total - fail))
+  failed=$((failed + fail))
+}
+
+run_ctest unit --test-dir build-asan -L unit -j2
+run_ctest integration --test-dir build -LE unit
+
+echo "== fuzz"
+if FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh; then
+  passed=$((passed + 1))
+else
+  echo "test.sh: fuzzing found a problem (see above)" >&2
+  failed=$((failed + 1))
+fi
+
+echo "== done in $(($(date +%s) - start)) s; logs in $log_dir"
+echo "total: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
