@@ -181,6 +181,28 @@ Status FileSink::Sync() {
   return Ok();
 }
 
+Status ReadExact(ByteStream& in, std::span<uint8_t> out, const std::string& what) {
+  size_t done = 0;
+  while (done < out.size()) {
+    TRY(size_t n, in.Read(out.subspan(done)));
+    if (n == 0) {
+      return MakeError(ErrorCode::kOutOfRange, what + ": stream ended after " +
+                                                   std::to_string(done) + " of " +
+                                                   std::to_string(out.size()) + " bytes");
+    }
+    done += n;
+  }
+  return Ok();
+}
+
+Result<size_t> FdStream::Read(std::span<uint8_t> out) {
+  for (;;) {
+    ssize_t n = ::read(fd_, out.data(), out.size());
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) return ErrnoError(errno, "read " + name_);
+  }
+}
+
 Status VectorSink::Write(std::span<const uint8_t> data) {
   data_.insert(data_.end(), data.begin(), data.end());
   return Ok();

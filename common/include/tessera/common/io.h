@@ -75,6 +75,31 @@ class ByteSource {
   virtual Status ReadAt(uint64_t offset, std::span<uint8_t> out) const = 0;
 };
 
+// Sequential input (a pipe, a decompressor, a network body).
+class ByteStream {
+ public:
+  virtual ~ByteStream() = default;
+  // Reads up to out.size() bytes; returns 0 only at end of stream.
+  virtual Result<size_t> Read(std::span<uint8_t> out) = 0;
+};
+
+// Reads exactly out.size() bytes; a stream that ends early is kOutOfRange naming `what`.
+Status ReadExact(ByteStream& in, std::span<uint8_t> out, const std::string& what);
+
+// A ByteStream over a file descriptor (not owned unless given a UniqueFd).
+class FdStream final : public ByteStream {
+ public:
+  explicit FdStream(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  explicit FdStream(UniqueFd fd, std::string name)
+      : owned_(std::move(fd)), fd_(owned_.get()), name_(std::move(name)) {}
+  Result<size_t> Read(std::span<uint8_t> out) override;
+
+ private:
+  UniqueFd owned_;
+  int fd_;
+  std::string name_;
+};
+
 // Sequential output.
 class ByteSink {
  public:
