@@ -10,7 +10,7 @@ PACKAGES=(
   libfuse3-dev fuse3 liburing-dev libzstd-dev liblz4-dev libssl-dev libcurl4-openssl-dev
   librocksdb-dev libgtest-dev libgmock-dev libbenchmark-dev
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
-  nlohmann-json3-dev libarchive-dev zlib1g-dev
+  nlohmann-json3-dev libarchive-dev zlib1g-dev libcli11-dev
   # test oracles and peers
   erofs-utils squashfs-tools squashfuse attr tar gzip zstd util-linux python3 time
 )

@@ -6,5 +6,10 @@ namespace tessera::builder::cli {
 
 int RunMkfs(int argc, char** argv);
 int RunDump(int argc, char** argv);
+int RunCreate(int argc, char** argv);
+int RunCheck(int argc, char** argv);
+int RunInspect(int argc, char** argv);
+int RunExport(int argc, char** argv);
+int RunMerge(int argc, char** argv);
 
 }  // namespace tessera::builder::cli

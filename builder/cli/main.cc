@@ -14,6 +14,12 @@ struct Subcommand {
 };
 
 constexpr Subcommand kSubcommands[] = {
+    {"create", "turn a directory or layer tar into a blob and a bootstrap",
+     tessera::builder::cli::RunCreate},
+    {"check", "validate a bootstrap and its blobs", tessera::builder::cli::RunCheck},
+    {"inspect", "print a bootstrap's blobs and statistics", tessera::builder::cli::RunInspect},
+    {"export", "write blobs as raw devices the kernel mounts", tessera::builder::cli::RunExport},
+    {"merge", "merge layer bootstraps into an image bootstrap", tessera::builder::cli::RunMerge},
     {"mkfs", "build a plain EROFS image from a directory", tessera::builder::cli::RunMkfs},
     {"dump", "print an EROFS image's superblock and tree", tessera::builder::cli::RunDump},
 };

@@ -127,7 +127,7 @@ struct DeviceSlot {
   uint8_t tag[64];
   uint32_t blocks;
   uint32_t mapped_blkaddr;
-  uint8_t reserved[60];
+  uint8_t reserved[56];  // blocks_hi, uniaddr_hi (48-bit only), then 52 reserved
 } __attribute__((packed));
 static_assert(sizeof(DeviceSlot) == 128);
 

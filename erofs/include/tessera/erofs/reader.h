@@ -9,6 +9,7 @@
 // number of threads at once.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -121,7 +122,8 @@ class Reader {
                       std::span<const ByteSource* const> devices = {}) const;
 
   // Visits every reachable inode once per name, depth-first in directory order, with its
-  // path ("/" for the root). Detects directory loops and bad "." / ".." entries (kCorrupt).
+  // path ("/" for the root, whose DirEntry has an empty name; "." and ".." are not visited).
+  // Detects directory loops and bad "." / ".." entries (kCorrupt).
   // Stops with the callback's error if it returns one.
   Status Walk(const std::function<Status(const std::string& path, const DirEntry& entry,
                                          const InodeInfo& inode)>& visit) const;

@@ -94,8 +94,9 @@ class Tree {
   std::optional<NodeId> Find(const std::string& path) const;
 
  private:
+  static constexpr NodeId kNoParent = 0xFFFFFFFF;
   std::vector<Node> nodes_;
-  std::vector<bool> has_parent_;
+  std::vector<NodeId> parent_;  // directories only; the root is its own parent
 };
 
 }  // namespace tessera::erofs

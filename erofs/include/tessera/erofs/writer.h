@@ -14,6 +14,7 @@
 #include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tessera/common/io.h"
@@ -63,5 +64,9 @@ struct WriteStats {
 // chunk count does not match its size, a device id without a device-table slot, sources that
 // cannot be read.
 Result<WriteStats> WriteImage(const Tree& tree, const WriterOptions& options, ByteSink& out);
+
+// True if WriteImage can store an xattr of this full name inline: "user.*", "trusted.*",
+// "security.*" (non-empty suffix of at most 255 bytes) and the two POSIX ACL names.
+bool IsStorableXattrName(std::string_view name);
 
 }  // namespace tessera::erofs

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Builds the EROFS reader fuzzer (clang, libFuzzer + ASan/UBSan, `fuzz` preset), seeds it with
+# real images (mkfs.erofs plain / chunked with a blob / chunked block map, and the Nydus
+# bootstrap from shared testdata) and runs it for a bounded time.
+#
+# Usage: scripts/fuzz.sh            (FUZZ_SECONDS=60 by default)
+# Exit status: 0 no crash found, 1 the fuzzer found a crash (the input is kept under
+# build-fuzz/fuzz-artifacts/ and printed), 2 setup failure.
+# The grown corpus is kept in build-fuzz/fuzz-corpus/erofs_reader/ so later runs start from it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+seconds="${FUZZ_SECONDS:-60}"
+nydus_boot="${NYDUS_BOOT:-/work/shared/testdata/nydus/rafs-v6-2.2.boot}"
+
+cmake --preset fuzz >/dev/null || { echo "fuzz.sh: configure failed" >&2; exit 2; }
+cmake --build --preset fuzz --target erofs_reader_fuzz || { echo "fuzz.sh: build failed" >&2; exit 2; }
+fuzzer="$root/build-fuzz/bin/erofs_reader_fuzz"
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tessera-fuzz.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+corpus="$root/build-fuzz/fuzz-corpus/erofs_reader"
+artifacts="$root/build-fuzz/fuzz-artifacts"
+mkdir -p "$corpus" "$artifacts" "$work/seeds" "$work/src/sub/inner"
+
+# A small tree with the features the reader parses: inline and block data, a symlink, nested
+# directories, xattrs (shared ones too), a fifo.
+printf 'hello erofs\n' >"$work/src/a.txt"
+head -c 10000 /dev/urandom >"$work/src/sub/data.bin"
+printf 'z' >"$work/src/sub/inner/z"
+ln -s a.txt "$work/src/link"
+mkfifo "$work/src/fifo"
+for i in 1 2 3 4; do printf '%s' "$i" >"$work/src/s$i"; done
+if command -v setfattr >/dev/null; then
+  setfattr -n user.note -v abc "$work/src/a.txt"
+  for i in 1 2 3 4; do setfattr -n user.shared -v same "$work/src/s$i"; done
+fi
+if command -v mkfs.erofs >/dev/null; then
+  mkfs.erofs --quiet -T0 "$work/seeds/plain.erofs" "$work/src"
+  mkfs.erofs --quiet "$work/seeds/extended.erofs" "$work/src"
+  mkfs.erofs --quiet -T0 --chunksize=4096 --blobdev="$work/blob.img" "$work/seeds/chunked.erofs" "$work/src"
+  mkfs.erofs --quiet -T0 --chunksize=8192 "$work/seeds/blockmap.erofs" "$work/src"
+else
+  echo "fuzz.sh: mkfs.erofs not installed; seeding with the Nydus bootstrap only" >&2
+fi
+[ -r "$nydus_boot" ] && cp "$nydus_boot" "$work/seeds/nydus.boot"
+
+echo "fuzz.sh: running $fuzzer for ${seconds}s"
+touch "$work/start"
+set +e
+"$fuzzer" "$corpus" "$work/seeds" \
+  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
+  grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
+status=${PIPESTATUS[0]}
+set -e
+found=$(find "$artifacts" -type f -newer "$work/start")
+if [ "$status" -ne 0 ] || [ -n "$found" ]; then
+  echo "fuzz.sh: FAILED (fuzzer exit $status); inputs that reproduce it:" >&2
+  echo "${found:-(none saved)}" >&2
+  echo "reproduce with: $fuzzer <input>" >&2
+  exit 1
+fi
+echo "fuzz.sh: no crash in ${seconds}s; corpus: $(ls "$corpus" | wc -l) inputs in $corpus"
