@@ -7,6 +7,7 @@
 # Exit status: 0 no crash found, 1 the fuzzer found a crash (the input is kept under
 # build-fuzz/fuzz-artifacts/ and printed), 2 setup failure.
 # The grown corpus is kept in build-fuzz/fuzz-corpus/erofs_reader/ so later runs start from it.
+# A second target, the tar importer, runs after it for the same time (see the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -62,3 +63,48 @@ if [ "$status" -ne 0 ] || [ -n "$found" ]; then
   exit 1
 fi
 echo "fuzz.sh: no crash in ${seconds}s; corpus: $(ls "$corpus" | wc -l) inputs in $corpus"
+
+# Second target: the tar importer (builder/src/tar), seeded with small layer tars made by GNU tar
+# (pax with xattrs and sparse files, gnu, ustar; gzip and zstd), run for the same bounded time.
+# Its grown corpus is kept in build-fuzz/fuzz-corpus/tar_import/.
+cmake --build --preset fuzz --target tar_import_fuzz || { echo "fuzz.sh: build failed" >&2; exit 2; }
+tar_fuzzer="$root/build-fuzz/bin/tar_import_fuzz"
+tar_corpus="$root/build-fuzz/fuzz-corpus/tar_import"
+tar_src="$work/tar-src"
+mkdir -p "$tar_corpus" "$work/tar-seeds" "$tar_src/d/sub" "$tar_src/$(printf 'n%.0s' {1..120})"
+printf 'hello\n' >"$tar_src/a"
+head -c 3000 /dev/urandom >"$tar_src/d/bin"
+ln "$tar_src/a" "$tar_src/d/hard"
+ln -s ../a "$tar_src/d/sym"
+ln -s "$(printf 't%.0s' {1..150})" "$tar_src/longlink"
+mkfifo "$tar_src/fifo"
+touch "$tar_src/d/.wh.gone" "$tar_src/d/sub/.wh..wh..opq" "$tar_src/$(printf 'n%.0s' {1..120})/f"
+truncate -s 20000 "$tar_src/sparse"
+printf 'x' | dd of="$tar_src/sparse" bs=1 seek=9000 conv=notrunc status=none
+if [ "$(id -u)" -eq 0 ]; then mknod "$tar_src/chr" c 1 3; fi
+if command -v setfattr >/dev/null; then setfattr -n user.k -v v "$tar_src/a"; fi
+touch -d '@1600000000.123456789' "$tar_src/a"
+tar -b1 --format=pax --xattrs --xattrs-include='*' --sparse -cf "$work/tar-seeds/pax.tar" -C "$tar_src" .
+tar -b1 --format=gnu --sparse -cf "$work/tar-seeds/gnu.tar" -C "$tar_src" .
+# ustar cannot hold the long names; it skips them (exit 2) and still writes the rest.
+tar -b1 --format=ustar -cf "$work/tar-seeds/ustar.tar" -C "$tar_src" . 2>/dev/null || true
+gzip -k "$work/tar-seeds/pax.tar"
+zstd -q "$work/tar-seeds/gnu.tar" -o "$work/tar-seeds/gnu.tar.zst"
+
+echo "fuzz.sh: running $tar_fuzzer for ${seconds}s"
+touch "$work/tar-start"
+set +e
+"$tar_fuzzer" "$tar_corpus" "$work/tar-seeds" \
+  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
+  grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
+status=${PIPESTATUS[0]}
+set -e
+found=$(find "$artifacts" -type f -newer "$work/tar-start")
+if [ "$status" -ne 0 ] || [ -n "$found" ]; then
+  echo "fuzz.sh: FAILED (tar fuzzer exit $status); inputs that reproduce it:" >&2
+  echo "${found:-(none saved)}" >&2
+  echo "reproduce with: $tar_fuzzer <input>" >&2
+  exit 1
+fi
+echo "fuzz.sh: tar importer: no crash in ${seconds}s; corpus: $(ls "$tar_corpus" | wc -l) inputs"

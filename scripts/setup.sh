@@ -12,7 +12,7 @@ PACKAGES=(
   libgrpc++-dev libprotobuf-dev protobuf-compiler protobuf-compiler-grpc
   nlohmann-json3-dev libarchive-dev zlib1g-dev libcli11-dev
   # test oracles and peers
-  erofs-utils squashfs-tools squashfuse attr tar gzip zstd util-linux python3 time
+  erofs-utils squashfs-tools squashfuse attr tar gzip zstd util-linux python3 time bc
 )
 
 SUDO=""

@@ -11,5 +11,7 @@ int RunCheck(int argc, char** argv);
 int RunInspect(int argc, char** argv);
 int RunExport(int argc, char** argv);
 int RunMerge(int argc, char** argv);
+int RunUnpack(int argc, char** argv);
+int RunStat(int argc, char** argv);
 
 }  // namespace tessera::builder::cli

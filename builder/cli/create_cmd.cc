@@ -17,7 +17,7 @@ struct CreateArgs {
   std::string chunk_size = "1M", cdc_min = "64K", cdc_avg = "256K", cdc_max = "1M";
   std::string frame_size = "1M", inline_threshold = "512", prefetch_list;
   std::vector<std::string> chunk_dicts;
-  int level = 9;
+  int level = 3;
   size_t threads = 0;
   int64_t timestamp = 0;
   bool json = false, quiet = false;

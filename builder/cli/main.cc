@@ -19,7 +19,10 @@ constexpr Subcommand kSubcommands[] = {
     {"check", "validate a bootstrap and its blobs", tessera::builder::cli::RunCheck},
     {"inspect", "print a bootstrap's blobs and statistics", tessera::builder::cli::RunInspect},
     {"export", "write blobs as raw devices the kernel mounts", tessera::builder::cli::RunExport},
+    {"unpack", "write an image's tree to a directory or a tar file",
+     tessera::builder::cli::RunUnpack},
     {"merge", "merge layer bootstraps into an image bootstrap", tessera::builder::cli::RunMerge},
+    {"stat", "deduplication statistics across bootstraps", tessera::builder::cli::RunStat},
     {"mkfs", "build a plain EROFS image from a directory", tessera::builder::cli::RunMkfs},
     {"dump", "print an EROFS image's superblock and tree", tessera::builder::cli::RunDump},
 };

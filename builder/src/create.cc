@@ -81,11 +81,14 @@ Result<CreateSummary> CreateLayer(const std::string& source, const CreateOptions
   CreateSummary summary;
   TRY(erofs::Tree tree, LoadSource(source, *store, options, summary));
   TRY(LayerResult result, store->Finish());
-  if (!options.prefetch_paths.empty()) {
-    return MakeError(ErrorCode::kUnsupported, "--prefetch-list is not supported yet");
+  std::vector<erofs::NodeId> prefetch;
+  for (const auto& path : options.prefetch_paths) {
+    auto node = tree.Find(path);
+    if (!node) return MakeError(ErrorCode::kNotFound, "prefetch list: no '" + path + "' in source");
+    prefetch.push_back(*node);
   }
   TRY(summary.bootstrap_bytes,
-      WriteBootstrap(tree, result.tables, options.bootstrap, options.build_time));
+      WriteBootstrap(tree, result.tables, options.bootstrap, options.build_time, prefetch));
 
   const LayerStats& s = result.stats;
   summary.bytes_in = s.bytes_in;

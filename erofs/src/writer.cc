@@ -13,6 +13,13 @@ Result<WriteStats> WriteImage(const Tree& tree, const WriterOptions& options, By
   RETURN_IF_ERROR_CTX(writer_internal::CollectInodes(tree, plan), "erofs writer");
   RETURN_IF_ERROR_CTX(writer_internal::LayoutImage(tree, options, plan), "erofs writer");
 
+  std::vector<uint8_t> trailer = options.trailer;
+  if (options.patch_trailer) {
+    std::vector<uint64_t> node_nids(tree.size(), UINT64_MAX);
+    for (const auto& inode : plan.inodes) node_nids[inode.node] = inode.nid;
+    options.patch_trailer(node_nids, trailer);
+  }
+
   ImageSink sink(out);
   const std::vector<uint8_t> head = writer_internal::EncodeHead(plan, options);
   RETURN_IF_ERROR(sink.Write(head));
@@ -21,7 +28,7 @@ Result<WriteStats> WriteImage(const Tree& tree, const WriterOptions& options, By
   RETURN_IF_ERROR_CTX(writer_internal::WriteDataBlocks(tree, plan, sink, &stats.data_bytes),
                       "erofs writer");
   RETURN_IF_ERROR(sink.PadTo(plan.trailer_offset));
-  RETURN_IF_ERROR(sink.Write(options.trailer));
+  RETURN_IF_ERROR(sink.Write(trailer));
   RETURN_IF_ERROR(sink.PadTo(plan.image_blocks * kBlockSize));
   RETURN_IF_ERROR(out.Flush());
 

@@ -14,6 +14,7 @@
 
 #include "content/content_store.h"
 #include "tar/tar_import.h"
+
 #include "tessera/common/io.h"
 #include "tessera/erofs/tree.h"
 

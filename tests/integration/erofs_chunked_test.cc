@@ -107,25 +107,24 @@ class ChunkedImageTest : public ErofsKernelTest {
                             tree.AddNode(node));
       ASSERT_TRUE(st.has_value()) << st.error().ToString();
     }
-    erofs::Node huge;  // 64 MiB chunks; 5 GiB + 3 bytes: holes, then a mapped last chunk
-    huge.mode = S_IFREG | 0644;
-    huge.size = kHugeSize;
-    huge.chunked = erofs::ChunkedData{14, std::vector<ChunkRef>(80, kHole)};
-    huge.chunked->chunks.push_back({2, 5});
-    ASSERT_TRUE(tree.Link(sub_id, "huge", tree.AddNode(huge)).has_value());
     erofs::Node plain;
     plain.mode = S_IFREG | 0600;
     plain.size = 5000;
     plain.data = std::make_shared<MemorySource>(MakeContent(ContentKind::kText, 7, 5000));
     ASSERT_TRUE(tree.Link(tree.root(), "plain", tree.AddNode(plain)).has_value());
 
+    ASSERT_NO_FATAL_FAILURE(WriteTree(tree, Path("image")));
+  }
+
+  // Writes `tree` with both blobs as extra devices.
+  void WriteTree(const erofs::Tree& tree, const std::string& path) {
     erofs::WriterOptions options;
     options.build_time = 1650000000;
     for (const auto& blob : blobs_) {
       options.devices.push_back(
           {ToHex(Sha256Of(blob)), static_cast<uint32_t>(blob.size() / erofs::kBlockSize)});
     }
-    auto sink = FileSink::Create(Path("image"));
+    auto sink = FileSink::Create(path);
     ASSERT_TRUE(sink.has_value()) << sink.error().ToString();
     auto stats = erofs::WriteImage(tree, options, **sink);
     ASSERT_TRUE(stats.has_value()) << stats.error().ToString();
@@ -190,11 +189,24 @@ TEST_F(ChunkedImageTest, KernelReadsChunksFromDevices) {
   EXPECT_EQ(st.st_mtim.tv_sec, 1650000002);
 }
 
-// A chunk-based file over 4 GiB: 64-bit size in an extended inode, chunk index 80.
+// A chunk-based file over 4 GiB (in an image of its own, so that no test extracts it): 64-bit
+// size in an extended inode, 64 MiB chunks, 80 holes, then a mapped chunk of 3 bytes.
 TEST_F(ChunkedImageTest, KernelAndReaderReadPastFourGiB) {
-  const ScopedMount* mnt = Mount(Path("image"), "mnt", blob_paths_);
+  erofs::Tree tree;
+  erofs::Node huge;
+  huge.mode = S_IFREG | 0644;
+  huge.size = kHugeSize;
+  huge.chunked = erofs::ChunkedData{14, std::vector<ChunkRef>(80, kHole)};
+  huge.chunked->chunks.push_back({2, 5});
+  ASSERT_TRUE(tree.Link(tree.root(), "huge", tree.AddNode(huge)).has_value());
+  ASSERT_NO_FATAL_FAILURE(WriteTree(tree, Path("huge.img")));
+  auto fsck = FsckErofs(Path("huge.img"), blob_paths_);
+  ASSERT_TRUE(fsck.has_value()) << fsck.error().ToString();
+  EXPECT_TRUE(fsck->ok()) << fsck->Describe();
+
+  const ScopedMount* mnt = Mount(Path("huge.img"), "mnt", blob_paths_);
   ASSERT_NE(mnt, nullptr);
-  std::string path = mnt->path() + "/sub/huge";
+  std::string path = mnt->path() + "/huge";
   struct stat st {};
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(static_cast<uint64_t>(st.st_size), kHugeSize);
@@ -209,9 +221,9 @@ TEST_F(ChunkedImageTest, KernelAndReaderReadPastFourGiB) {
   ASSERT_TRUE(PreadFull(fd->get(), middle, 3ull << 30, path).has_value());
   EXPECT_EQ(middle, std::vector<uint8_t>(4096, 0));
 
-  auto reader = erofs::Reader::Open(Path("image"));
+  auto reader = erofs::Reader::Open(Path("huge.img"));
   ASSERT_TRUE(reader.has_value()) << reader.error().ToString();
-  auto nid = reader->ResolvePath("/sub/huge");
+  auto nid = reader->ResolvePath("/huge");
   ASSERT_TRUE(nid.has_value()) << nid.error().ToString();
   auto blob2 = FileSource::Open(blob_paths_[1]);
   ASSERT_TRUE(blob2.has_value());

@@ -7,6 +7,7 @@
 // (which only requires the tail itself not to cross a block) and fsck.erofs accept that.
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -25,12 +26,28 @@ namespace {
 
 class RandomTreeTest : public ErofsKernelTest, public ::testing::WithParamInterface<uint64_t> {
  protected:
-  void Generate(size_t max_name) {
-    RandomTreeOptions options;
-    options.seed = GetParam();
-    options.max_name = max_name;
-    Status st = GenerateRandomTree(Path("src"), options);
-    ASSERT_TRUE(st.has_value()) << "seed " << GetParam() << ": " << st.error().ToString();
+  // Each seed's tree is generated once and shared by that seed's tests. Names are at most
+  // 254 bytes, which mkfs.erofs 1.5 can store (the edge-case tree covers 255).
+  static void TearDownTestSuite() {
+    delete trees_;
+    trees_ = nullptr;
+  }
+
+  void SetUp() override {
+    ErofsKernelTest::SetUp();
+    if (IsSkipped() || HasFatalFailure()) return;
+    if (trees_ == nullptr) trees_ = new std::map<uint64_t, TempDir>;
+    if (!trees_->contains(GetParam())) {
+      auto tmp = TempDir::Create("tessera-itest-src");
+      ASSERT_TRUE(tmp.has_value()) << tmp.error().ToString();
+      RandomTreeOptions options;
+      options.seed = GetParam();
+      options.max_name = 254;
+      Status st = GenerateRandomTree(tmp->path() + "/src", options);
+      ASSERT_TRUE(st.has_value()) << "seed " << GetParam() << ": " << st.error().ToString();
+      trees_->emplace(GetParam(), std::move(*tmp));
+    }
+    source_ = trees_->at(GetParam()).path() + "/src";
   }
 
   static void ExpectNoDiffs(const TreeView& expected, const TreeView& actual,
@@ -58,21 +75,24 @@ class RandomTreeTest : public ErofsKernelTest, public ::testing::WithParamInterf
     Status walk = reader->Walk([](const std::string&, const erofs::DirEntry&,
                                   const erofs::InodeInfo&) -> Status { return Ok(); });
     EXPECT_TRUE(walk.has_value()) << "Reader::Walk: " << walk.error().ToString();
-    ExpectNoDiffs(*MakePosixView(Path("src")), *MakeReaderView(*reader, device_sources));
+    ExpectNoDiffs(*MakePosixView(source_), *MakeReaderView(*reader, device_sources));
     const ScopedMount* mnt = Mount(image, "mnt", devices);
     ASSERT_NE(mnt, nullptr);
-    ExpectNoDiffs(*MakePosixView(Path("src")), *MakePosixView(mnt->path()));
+    ExpectNoDiffs(*MakePosixView(source_), *MakePosixView(mnt->path()));
     CompareOptions same_ino;
     same_ino.same_ino = true;
     ExpectNoDiffs(*MakePosixView(mnt->path()), *MakeReaderView(*reader, device_sources), same_ino);
   }
+
+  static std::map<uint64_t, TempDir>* trees_;
+  std::string source_;
 };
+std::map<uint64_t, TempDir>* RandomTreeTest::trees_ = nullptr;
 
 TEST_P(RandomTreeTest, OurImagePassesFsckKernelAndReader) {
   if (auto why = MissingProgram("tessera-image")) TESSERA_SKIP_OR_FAIL(*why);
-  ASSERT_NO_FATAL_FAILURE(Generate(255));
   // Build time = the tree's most common mtime, so some inodes are compact.
-  auto mkfs = TesseraMkfs(Path("src"), Path("img"), 1700000000);
+  auto mkfs = TesseraMkfs(source_, Path("img"), 1700000000);
   ASSERT_TRUE(mkfs.has_value()) << mkfs.error().ToString();
   ASSERT_TRUE(mkfs->ok()) << mkfs->Describe();
   auto fsck = FsckErofs(Path("img"));
@@ -82,17 +102,14 @@ TEST_P(RandomTreeTest, OurImagePassesFsckKernelAndReader) {
 }
 
 TEST_P(RandomTreeTest, MkfsErofsImageReadsLikeSource) {
-  ASSERT_NO_FATAL_FAILURE(Generate(254));  // mkfs.erofs 1.5 cannot store 255-byte names
-  auto mkfs = MkfsErofs(Path("src"), Path("img"));
+  auto mkfs = MkfsErofs(source_, Path("img"));
   ASSERT_TRUE(mkfs.has_value()) << mkfs.error().ToString();
   ASSERT_TRUE(mkfs->ok()) << mkfs->Describe();
   ExpectReaderAndKernelAgree(Path("img"));
 }
 
 TEST_P(RandomTreeTest, MkfsErofsChunkedImageReadsLikeSource) {
-  ASSERT_NO_FATAL_FAILURE(Generate(254));
-  auto mkfs =
-      MkfsErofs(Path("src"), Path("img"), {"--chunksize=4096", "--blobdev=" + Path("blob")});
+  auto mkfs = MkfsErofs(source_, Path("img"), {"--chunksize=4096", "--blobdev=" + Path("blob")});
   ASSERT_TRUE(mkfs.has_value()) << mkfs.error().ToString();
   ASSERT_TRUE(mkfs->ok()) << mkfs->Describe();
   ExpectReaderAndKernelAgree(Path("img"), {Path("blob")});

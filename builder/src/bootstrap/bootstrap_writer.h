@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "tessera/common/result.h"
 #include "tessera/erofs/tree.h"
@@ -11,8 +12,10 @@
 
 namespace tessera::builder {
 
-// Writes atomically (temporary file, fsync, rename). Returns the bootstrap's size.
+// Writes atomically (temporary file, fsync, rename). Returns the bootstrap's size. The
+// prefetch table records the nids of `prefetch` nodes, in order (tables.prefetch is ignored).
 Result<uint64_t> WriteBootstrap(const erofs::Tree& tree, const storage::BootstrapTables& tables,
-                                const std::string& path, int64_t build_time);
+                                const std::string& path, int64_t build_time,
+                                const std::vector<erofs::NodeId>& prefetch = {});
 
 }  // namespace tessera::builder

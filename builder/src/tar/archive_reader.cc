@@ -93,7 +93,8 @@ Error ArchiveReader::LastError(const std::string& what) const {
   const char* message = archive_error_string(archive_.get());
   const int err = archive_errno(archive_.get());
   const ErrorCode code = err == ENOMEM ? ErrorCode::kTooLarge : ErrorCode::kCorrupt;
-  return MakeError(code, what + ": " + (message != nullptr ? message : "libarchive gave no reason"));
+  return MakeError(code,
+                   what + ": " + (message != nullptr ? message : "libarchive gave no reason"));
 }
 
 }  // namespace tessera::builder::internal

@@ -9,6 +9,7 @@
 #include <cstdint>
 
 #include "tar/tar_path.h"
+
 #include "tessera/erofs/writer.h"
 
 namespace tessera::builder::internal {
@@ -18,10 +19,9 @@ constexpr size_t kMaxXattrValue = 0xFFFF;  // EROFS's xattr entry value_size is 
 
 Status CheckLength(const std::string& value, const char* what, const TarImportOptions& options) {
   if (value.size() > options.max_path_length) {
-    return MakeError(ErrorCode::kTooLarge, std::string(what) + " of " +
-                                               std::to_string(value.size()) +
-                                               " bytes exceeds the limit of " +
-                                               std::to_string(options.max_path_length));
+    return MakeError(ErrorCode::kTooLarge,
+                     std::string(what) + " of " + std::to_string(value.size()) +
+                         " bytes exceeds the limit of " + std::to_string(options.max_path_length));
   }
   return Ok();
 }
@@ -61,8 +61,8 @@ Status DecodeXattrs(archive_entry* e, erofs::Node& node, TarImportStats& stats) 
   archive_entry_xattr_reset(e);
   while (archive_entry_xattr_next(e, &name, &value, &size) == ARCHIVE_OK) {
     if (name == nullptr) continue;
-    erofs::Xattr x{name, size == 0 ? std::string()
-                                   : std::string(static_cast<const char*>(value), size)};
+    erofs::Xattr x{name,
+                   size == 0 ? std::string() : std::string(static_cast<const char*>(value), size)};
     if (!erofs::IsStorableXattrName(x.name)) {
       ++stats.dropped_xattrs;
       AddWarning(stats, "xattr '" + x.name + "' dropped: namespace not storable in EROFS");

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "tar/tar_import.h"
+
 #include "tessera/common/result.h"
 #include "tessera/erofs/tree.h"
 
@@ -31,8 +32,8 @@ struct TarEntry {
   TarEntryKind kind = TarEntryKind::kOther;
   // Mode (type | permissions), owner, mtime, rdev, symlink target and xattrs; no data.
   erofs::Node node;
-  uint64_t size = 0;    // regular files: data bytes, holes of sparse files included
-  bool sparse = false;  // data has holes that read as zeros
+  uint64_t size = 0;                    // regular files: data bytes, holes of sparse files included
+  bool sparse = false;                  // data has holes that read as zeros
   std::string link_path;                // hard links: the target's name as archived
   std::vector<std::string> link_parts;  // hard links: its normalised components
 };

@@ -9,14 +9,20 @@
 //    resolved once, to a node.
 //  - typeflags libarchive does not know ('A'-'Z' vendor types, 'M', ...) are regular files, as
 //    POSIX asks and libarchive does (it does not expose the raw flag); sockets are skipped.
-//  - a bad header checksum, a truncated archive or compressed stream, a negative or
-//    overflowing size (libarchive clamps PAX sizes to INT64_MAX, which then hits truncation or
-//    the store's limit): kCorrupt / the store's kTooLarge. Nothing is allocated from a
-//    declared size here; data streams through a fixed buffer.
-//  - sparse files: holes are materialised as zeros in the stream handed to the store.
+//  - a bad header checksum, a truncated archive or compressed stream, a negative size, a size
+//    past INT64_MAX (libarchive: "Tar size attribute overflow"): kCorrupt. A huge size that
+//    libarchive accepts hits the store's limit (kTooLarge) or truncation (kCorrupt). Nothing
+//    is allocated from a declared size here; data streams through a fixed buffer.
+//  - libarchive warnings are errors (it warns, and returns a half-built entry, after more than
+//    32 special headers in a row; it warns on malformed PAX records), except a name that does
+//    not convert to the locale's charset: the raw bytes are kept.
+//  - sparse files: holes are materialised as zeros in the stream handed to the store; a map
+//    out of order is kCorrupt, a map past the size gives a file of exactly its declared size.
 //  - a "hard link with data" (PAX allows it) keeps the target's data; the bytes are skipped.
-//  - an archive cut exactly at a header boundary, without end-of-archive blocks, is accepted
-//    (indistinguishable from GNU tar output without trailing zero blocks).
+//  - an archive cut exactly at a header boundary, or inside the end-of-archive blocks, is
+//    accepted (indistinguishable from an archive without them); any other cut is kCorrupt.
+//  - PAX mtimes before the epoch with a fraction ("-1.25") are corrected for libarchive's
+//    sign-magnitude parse; values in (-1, 0) already lose their sign in libarchive.
 #include "tar/tar_import.h"
 
 #include <archive_entry.h>
@@ -83,8 +89,7 @@ Status IngestRegular(ArchiveReader& reader, ContentStore& store, TarEntry& entry
 }
 
 Status ImportEntry(ArchiveReader& reader, archive_entry* raw, ContentStore& store,
-                   TreeApplier& applier, const TarImportOptions& options,
-                   TarImportStats& stats) {
+                   TreeApplier& applier, const TarImportOptions& options, TarImportStats& stats) {
   TRY(TarEntry entry, internal::DecodeEntry(raw, options, stats));
   if (options.convert_whiteouts && TreeApplier::IsWhiteout(entry)) {
     return applier.ApplyWhiteout(entry);
@@ -120,9 +125,8 @@ Result<TarImportStats> ImportTar(ByteStream& in, const std::string& name, erofs:
     archive_entry* raw = *next;
     if (raw == nullptr) break;
     if (++stats.entries > options.max_entries) {
-      return MakeError(ErrorCode::kTooLarge, name + ": more than " +
-                                                 std::to_string(options.max_entries) +
-                                                 " entries");
+      return MakeError(ErrorCode::kTooLarge,
+                       name + ": more than " + std::to_string(options.max_entries) + " entries");
     }
     Status status = ImportEntry(*reader, raw, store, applier, options, stats);
     if (!status.has_value()) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "content/content_store.h"
+
 #include "tessera/common/io.h"
 #include "tessera/common/result.h"
 #include "tessera/erofs/tree.h"
@@ -39,16 +40,16 @@ struct TarImportOptions {
 };
 
 struct TarImportStats {
-  uint64_t entries = 0;        // headers read (every entry, including whiteouts)
-  uint64_t regular_files = 0;  // regular files stored (hard links not counted)
-  uint64_t bytes = 0;          // sum of regular file sizes handed to the store
-  uint64_t whiteouts = 0;      // .wh.NAME converted to overlay whiteouts
-  uint64_t hardlinks = 0;      // '1' entries linked to an earlier node
-  uint64_t opaque_dirs = 0;    // .wh..wh..opq markers applied
-  uint64_t implicit_dirs = 0;  // parents created because no entry declared them (yet)
-  uint64_t skipped = 0;        // entries ignored: sockets, reserved .wh..wh.* names
-  uint64_t dropped_xattrs = 0;  // xattrs in namespaces EROFS cannot store
-  uint64_t dropped_acls = 0;    // entries whose text ACLs (SCHILY.acl.*) were not kept
+  uint64_t entries = 0;               // headers read (every entry, including whiteouts)
+  uint64_t regular_files = 0;         // regular files stored (hard links not counted)
+  uint64_t bytes = 0;                 // sum of regular file sizes handed to the store
+  uint64_t whiteouts = 0;             // .wh.NAME converted to overlay whiteouts
+  uint64_t hardlinks = 0;             // '1' entries linked to an earlier node
+  uint64_t opaque_dirs = 0;           // .wh..wh..opq markers applied
+  uint64_t implicit_dirs = 0;         // parents created because no entry declared them (yet)
+  uint64_t skipped = 0;               // entries ignored: sockets, reserved .wh..wh.* names
+  uint64_t dropped_xattrs = 0;        // xattrs in namespaces EROFS cannot store
+  uint64_t dropped_acls = 0;          // entries whose text ACLs (SCHILY.acl.*) were not kept
   std::vector<std::string> warnings;  // the first kMaxWarnings reasons for the above
 
   static constexpr size_t kMaxWarnings = 100;

@@ -20,13 +20,13 @@ Result<std::vector<std::string>> SplitTarPath(std::string_view path) {
     pos = slash + 1;
     if (part.empty() || part == ".") continue;
     if (part == "..") {
-      return MakeError(ErrorCode::kCorrupt,
-                       "name '" + std::string(path) + "' has a '..' component (would leave the root)");
+      return MakeError(ErrorCode::kCorrupt, "name '" + std::string(path) +
+                                                "' has a '..' component (would leave the root)");
     }
     if (part.size() > kMaxComponent) {
-      return MakeError(ErrorCode::kUnsupported, "name '" + std::string(path) + "' has a component of " +
-                                                    std::to_string(part.size()) +
-                                                    " bytes (EROFS allows 255)");
+      return MakeError(ErrorCode::kUnsupported,
+                       "name '" + std::string(path) + "' has a component of " +
+                           std::to_string(part.size()) + " bytes (EROFS allows 255)");
     }
     parts.emplace_back(part);
   }

@@ -142,8 +142,8 @@ Status TreeApplier::Apply(TarEntry entry) {
   }
   if (entry.parts.empty()) {
     if (entry.kind != TarEntryKind::kDirectory) {
-      return MakeError(ErrorCode::kCorrupt, std::string("names the root but is a ") +
-                                                TypeName(entry.node.mode));
+      return MakeError(ErrorCode::kCorrupt,
+                       std::string("names the root but is a ") + TypeName(entry.node.mode));
     }
     UpdateDirAttrs(tree_.root(), std::move(entry.node));
     return Ok();
@@ -159,13 +159,12 @@ Status TreeApplier::Apply(TarEntry entry) {
 Status TreeApplier::ApplyHardLink(const TarEntry& entry) {
   std::optional<NodeId> target = Resolve(entry.link_parts);
   if (!target.has_value()) {
-    return MakeError(ErrorCode::kCorrupt, "hard link '" + entry.path + "' -> '" +
-                                              entry.link_path +
+    return MakeError(ErrorCode::kCorrupt, "hard link '" + entry.path + "' -> '" + entry.link_path +
                                               "': the target is not an earlier entry");
   }
   if (tree_.node(*target).is_dir()) {
-    return MakeError(ErrorCode::kCorrupt, "hard link '" + entry.path + "' -> '" +
-                                              entry.link_path + "': the target is a directory");
+    return MakeError(ErrorCode::kCorrupt, "hard link '" + entry.path + "' -> '" + entry.link_path +
+                                              "': the target is a directory");
   }
   if (entry.parts.empty()) {
     return MakeError(ErrorCode::kCorrupt, "hard link '" + entry.path + "' names the root");

@@ -10,6 +10,7 @@
 
 #include "tar/tar_entry.h"
 #include "tar/tar_import.h"
+
 #include "tessera/common/result.h"
 #include "tessera/erofs/tree.h"
 

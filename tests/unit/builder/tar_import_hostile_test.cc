@@ -7,8 +7,9 @@
 
 #include "content/content_store.h"
 #include "tar/tar_import.h"
-#include "tessera/common/process.h"
 #include "unit/builder/tar_test_util.h"
+
+#include "tessera/common/process.h"
 
 namespace tessera::builder {
 namespace {
@@ -30,7 +31,8 @@ void ExpectError(const Result<TarImportStats>& r, ErrorCode code,
 }
 
 TEST(TarImportHostileTest, DotDotComponentsAreRejected) {
-  for (const std::string& name : std::vector<std::string>{"../x", "a/../../x", "a/b/..", "./../x", "//..//x"}) {
+  for (const std::string& name :
+       std::vector<std::string>{"../x", "a/../../x", "a/b/..", "./../x", "//..//x"}) {
     TarWriter w;
     w.AddFile("ok", "fine");
     w.AddFile(name, "escape");
@@ -167,8 +169,9 @@ class DiscardStore final : public ContentStore {
 
 // Sizes past INT64_MAX: libarchive refuses the header itself.
 TEST(TarImportHostileTest, OverflowingPaxSizesAreCorrupt) {
-  for (const std::string& size : std::vector<std::string>{"99999999999999999999", "9223372036854775808",
-                                  "18446744073709551616", "9223372036854775807"}) {
+  for (const std::string& size :
+       std::vector<std::string>{"99999999999999999999", "9223372036854775808",
+                                "18446744073709551616", "9223372036854775807"}) {
     TarWriter w;
     w.AddPax({{"size", size}});
     w.AddFile("huge", "only a few bytes");

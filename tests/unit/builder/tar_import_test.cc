@@ -18,11 +18,12 @@
 #include "support/tree_compare.h"
 #include "support/tree_gen.h"
 #include "support/tree_view.h"
+#include "unit/builder/tar_test_util.h"
+
 #include "tessera/common/io.h"
 #include "tessera/common/process.h"
 #include "tessera/erofs/reader.h"
 #include "tessera/erofs/writer.h"
-#include "unit/builder/tar_test_util.h"
 
 namespace tessera::builder {
 namespace {
@@ -35,9 +36,9 @@ const std::string kLong(200, 'L');
 
 // Tar cannot hold sockets, and GNU tar archives hard-linked devices and fifos as separate
 // entries (their hard-link import is tested with hand-made archives instead).
-const std::vector<std::string> kSkipPaths = {"devices/socket", "hardlinks/chr_1",
-                                             "hardlinks/chr_2", "hardlinks/fifo_1",
-                                             "hardlinks/sub/fifo_2"};  // a 200-byte component: three make a path over 600 bytes
+const std::vector<std::string> kSkipPaths = {
+    "devices/socket", "hardlinks/chr_1", "hardlinks/chr_2", "hardlinks/fifo_1",
+    "hardlinks/sub/fifo_2"};  // a 200-byte component: three make a path over 600 bytes
 
 void WriteText(const std::string& path, const std::string& text) {
   ASSERT_TRUE(WriteFile(path, std::vector<uint8_t>(text.begin(), text.end())).has_value());
@@ -84,18 +85,24 @@ class TarRoundTripTest : public ::testing::TestWithParam<RoundTripCase> {
     auto dir = TempDir::Create("tar-import");
     ASSERT_TRUE(dir.has_value());
     work_ = new TempDir(std::move(dir).value());
-    ASSERT_TRUE(testing::GenerateEdgeCaseTree(work_->path() + "/edge").has_value());
-    AddTarExtras(work_->path() + "/edge");
-    std::filesystem::create_directories(work_->path() + "/ustar");
-    MakeUstarTree(work_->path() + "/ustar");
   }
   static void TearDownTestSuite() {
     delete work_;
     work_ = nullptr;
   }
 
+  // The source tree for a format, generated on first use (ctest runs each test alone).
   static std::string SourceFor(const std::string& format) {
-    return work_->path() + (format == "ustar" ? "/ustar" : "/edge");
+    const std::string dir = work_->path() + (format == "ustar" ? "/ustar" : "/edge");
+    if (std::filesystem::exists(dir)) return dir;
+    if (format == "ustar") {
+      std::filesystem::create_directories(dir);
+      MakeUstarTree(dir);
+    } else {
+      EXPECT_TRUE(testing::GenerateEdgeCaseTree(dir).has_value());
+      AddTarExtras(dir);
+    }
+    return dir;
   }
 
   // Makes the archive with GNU tar and compresses it; returns its path.
@@ -152,9 +159,8 @@ TEST_P(TarRoundTripTest, ImportedTreeEqualsSource) {
 INSTANTIATE_TEST_SUITE_P(Formats, TarRoundTripTest,
                          ::testing::Values(RoundTripCase{"pax", ""}, RoundTripCase{"pax", "gz"},
                                            RoundTripCase{"pax", "zst"}, RoundTripCase{"gnu", ""},
-                                           RoundTripCase{"gnu", "gz"}, RoundTripCase{"gnu", "zst"},
-                                           RoundTripCase{"ustar", ""},
-                                           RoundTripCase{"ustar", "zst"}),
+                                           RoundTripCase{"gnu", "zst"}, RoundTripCase{"ustar", ""},
+                                           RoundTripCase{"ustar", "gz"}),
                          [](const auto& info) {
                            return std::string(info.param.format) + "_" +
                                   (*info.param.compression ? info.param.compression : "plain");
@@ -170,8 +176,8 @@ TEST_F(TarRoundTripTest, PaxDetails) {
 
   auto a = tree.Find(testing::kEdgeHardlinkA);
   auto b = tree.Find("tar_extras/" + std::string(150, 'h'));
-  auto deep = tree.Find("tar_extras/" + kLong + "/" + kLong + "/" + kLong + "/" +
-                        std::string(250, 'f'));
+  auto deep =
+      tree.Find("tar_extras/" + kLong + "/" + kLong + "/" + kLong + "/" + std::string(250, 'f'));
   ASSERT_TRUE(a && b && deep);
   EXPECT_EQ(*b, *deep);
   EXPECT_EQ(tartest::NodeBytes(tree.node(*deep)), "deep file\n");

@@ -31,7 +31,8 @@ TEST(TarPathTest, NormalisesSlashesAndDots) {
 }
 
 TEST(TarPathTest, RejectsDotDot) {
-  for (const std::string& bad : std::vector<std::string>{"..", "../x", "a/..", "a/../b", "./../../etc", "/..", "a//../"}) {
+  for (const std::string& bad :
+       std::vector<std::string>{"..", "../x", "a/..", "a/../b", "./../../etc", "/..", "a//../"}) {
     auto parts = SplitTarPath(bad);
     ASSERT_FALSE(parts.has_value()) << bad;
     EXPECT_EQ(parts.error().code, ErrorCode::kCorrupt);

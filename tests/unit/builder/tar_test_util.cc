@@ -9,6 +9,7 @@
 #include <map>
 
 #include "content/content_store.h"
+
 #include "tessera/common/process.h"
 
 namespace tessera::builder::tartest {

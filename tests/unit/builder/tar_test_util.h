@@ -17,6 +17,7 @@
 
 #include "support/tree_view.h"
 #include "tar/tar_import.h"
+
 #include "tessera/common/io.h"
 #include "tessera/common/result.h"
 #include "tessera/erofs/tree.h"

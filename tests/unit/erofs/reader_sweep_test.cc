@@ -29,15 +29,14 @@ struct SweepStats {
   size_t clean = 0;  // opened, walked and read without any error
 };
 
-// For each byte in [begin, end): a few replacement values.
+// For each byte in [begin, end): flip the low bit, flip the high bit, set all bits.
 SweepStats Sweep(const std::vector<uint8_t>& base, size_t begin, size_t end,
                  std::span<const ByteSource* const> devices) {
   SweepStats stats;
   std::vector<uint8_t> img = base;
   for (size_t pos = begin; pos < end && pos < base.size(); ++pos) {
     const uint8_t orig = base[pos];
-    for (uint8_t value :
-         {uint8_t(orig ^ 0x01), uint8_t(orig ^ 0x80), uint8_t(0x00), uint8_t(0xFF)}) {
+    for (uint8_t value : {uint8_t(orig ^ 0x01), uint8_t(orig ^ 0x80), uint8_t(0xFF)}) {
       if (value == orig) continue;
       img[pos] = value;
       FixChecksum(img);
@@ -104,7 +103,7 @@ TEST_F(ReaderSweepTest, EveryMetadataByteOfAPlainImage) {
       "plain sweep: %zu mutations (block 0 and %zu directory blocks), %zu opened, %zu "
       "walked cleanly\n",
       stats.mutations, dir_blocks, stats.opened, stats.clean);
-  EXPECT_GT(stats.mutations, 3u * 3072);
+  EXPECT_GT(stats.mutations, 2u * 3072);
 }
 
 TEST_F(ReaderSweepTest, EveryMetadataByteOfAChunkedImage) {

@@ -11,6 +11,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <string>
@@ -217,12 +218,12 @@ inline Result<std::vector<uint8_t>> ReadAll(const Reader& reader, uint64_t nid,
   return out;
 }
 
-// Reads the first MiB and the last 64 KiB of a file in 64 KiB pieces (bounded work even when a
-// corrupt image claims a huge size).
+// Reads the first 64 KiB and the last 4 KiB of a file in 4 KiB pieces (bounded work even when
+// a corrupt image claims a huge size).
 inline Status ReadSome(const Reader& reader, const InodeInfo& inode,
                        std::span<const ByteSource* const> devices) {
-  std::vector<uint8_t> buf(64 * 1024);
-  for (uint64_t off = 0; off < inode.size && off < (1u << 20); off += buf.size()) {
+  std::vector<uint8_t> buf(std::min<uint64_t>(inode.size, 4096));
+  for (uint64_t off = 0; off < inode.size && off < (1u << 16); off += buf.size()) {
     RETURN_IF_ERROR(reader.Read(inode.nid, off, buf, devices));
   }
   if (inode.size > buf.size()) {

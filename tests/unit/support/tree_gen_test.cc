@@ -11,6 +11,7 @@
 #include <string>
 
 #include "support/data_gen.h"
+#include "support/random_tree.h"
 #include "support/test_env.h"
 #include "support/tree_compare.h"
 #include "support/tree_view.h"
@@ -124,6 +125,30 @@ TEST_F(TreeGenTest, CopyWithCpArchiveIsEqual) {
   auto diffs = CompareTrees(P(""), tmp->path() + "/copy");
   ASSERT_TRUE(diffs.has_value()) << diffs.error().ToString();
   EXPECT_TRUE(diffs->empty()) << FormatDiffs(*diffs);
+}
+
+TEST(RandomTreeTest, SameSeedSameTree) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root (mknod, chown, trusted.* xattrs)";
+  auto tmp = TempDir::Create("tessera-randomtree");
+  ASSERT_TRUE(tmp.has_value());
+  RandomTreeOptions options;
+  options.seed = 7;
+  options.entries = 300;
+  for (const char* name : {"/a", "/b"}) {
+    Status st = GenerateRandomTree(tmp->path() + name, options);
+    ASSERT_TRUE(st.has_value()) << st.error().ToString();
+  }
+  auto diffs = CompareTrees(tmp->path() + "/a", tmp->path() + "/b");
+  ASSERT_TRUE(diffs.has_value()) << diffs.error().ToString();
+  EXPECT_TRUE(diffs->empty()) << FormatDiffs(*diffs);
+  auto names = MakePosixView(tmp->path() + "/a")->List("");
+  ASSERT_TRUE(names.has_value());
+  EXPECT_GT(names->size(), 20u);
+  options.seed = 8;
+  ASSERT_TRUE(GenerateRandomTree(tmp->path() + "/c", options).has_value());
+  auto other = CompareTrees(tmp->path() + "/a", tmp->path() + "/c");
+  ASSERT_TRUE(other.has_value());
+  EXPECT_FALSE(other->empty()) << "seeds 7 and 8 gave equal trees";
 }
 
 }  // namespace

@@ -29,7 +29,7 @@ struct CreateOptions {
   std::string blob_dir;   // the blob is written here as <sha256>
   ChunkingOptions chunking;
   Codec codec = Codec::kZstd;
-  int compression_level = 9;
+  int compression_level = 3;
   uint32_t frame_size = 1u << 20;           // small chunks are packed into frames of this size
   uint32_t inline_threshold = 512;          // files up to this size live in the bootstrap
   size_t threads = 0;                       // compression threads; 0 = one per core

@@ -104,4 +104,28 @@ struct MergeResult {
 Result<MergeResult> MergeBootstraps(const std::vector<std::string>& layers,
                                     const std::string& output, int64_t build_time);
 
+// ---- unpack ----
+// Writes the image's tree (file bytes through the attached blobs) to a directory or a PAX tar.
+// Both need blobs attached (AttachBlobDir) unless every file is inline in the bootstrap.
+
+struct UnpackStats {
+  uint64_t entries = 0;    // names written, the root excluded
+  uint64_t bytes = 0;      // regular-file bytes written (each inode once)
+  uint64_t hardlinks = 0;  // names written as links to an earlier name of the same inode
+  uint64_t skipped = 0;    // names not stored (tar: sockets)
+  std::vector<std::string> skipped_paths;
+};
+
+// Unpacks into `dir` (created if missing; must be an empty directory, not a symlink). Never
+// writes outside `dir`, whatever the image says: every name is created relative to a directory
+// fd, without following symlinks, descending only into directories it created. The image
+// root's owner, mode, xattrs and mtime are applied to `dir`. Owners are set only when running
+// as root. On failure the error names the image path being unpacked; what was written stays.
+Result<UnpackStats> UnpackToDir(const Image& image, const std::string& dir);
+
+// Writes a PAX tar ("./", "./a", "./a/b") to tar_path via tar_path + ".tmp" and a rename; on
+// failure the temporary file is removed. Sockets cannot be stored in tar: they (and their
+// other names) are skipped and counted.
+Result<UnpackStats> UnpackToTar(const Image& image, const std::string& tar_path);
+
 }  // namespace tessera::builder

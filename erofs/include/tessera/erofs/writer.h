@@ -48,6 +48,11 @@ struct WriterOptions {
   // Called once the layout is known, with the trailer's byte offset and the extension area
   // to fill (sb_extension_size bytes).
   std::function<void(uint64_t trailer_offset, std::span<uint8_t> extension)> fill_extension;
+  // Called once nids are assigned, before the head is encoded: may rewrite the trailer's bytes
+  // in place (its size is fixed) knowing each node's nid (node_nids[NodeId]; UINT64_MAX for
+  // nodes the image does not contain). Used to record nids (e.g. a prefetch table).
+  std::function<void(std::span<const uint64_t> node_nids, std::span<uint8_t> trailer)>
+      patch_trailer;
 };
 
 struct WriteStats {
