@@ -45,6 +45,22 @@ Status CheckArchive(archive* a, int rc, const std::string& what) {
   return MakeError(ErrorCode::kIo, what + ": " + (why != nullptr ? why : "libarchive error"));
 }
 
+// libarchive's PAX writer prints (sec, nsec) as "<sec>.<nsec>", which POSIX readers (GNU tar,
+// Go) take as sign and magnitude: (-86400, 250000000), the instant -86399.75, would read back
+// as -86400.25. So before the epoch it is handed the magnitude's parts, (-86399, 750000000),
+// printed "-86399.75" (the tar importer undoes libarchive's matching quirk when reading). A
+// time in (-1, 0) has no such form (it would need "-0"): it is written as -1.
+void SetMtime(archive_entry* e, int64_t sec, uint32_t nsec) {
+  constexpr uint32_t kNsecPerSec = 1'000'000'000;
+  if (sec >= 0 || nsec == 0 || nsec >= kNsecPerSec) {
+    archive_entry_set_mtime(e, sec, nsec);
+  } else if (sec == -1) {
+    archive_entry_set_mtime(e, -1, 0);
+  } else {
+    archive_entry_set_mtime(e, sec + 1, kNsecPerSec - nsec);
+  }
+}
+
 class TarUnpacker {
  public:
   TarUnpacker(const Image& image, archive* a) : image_(image), a_(a) {}
@@ -100,7 +116,7 @@ class TarUnpacker {
     archive_entry_set_mode(raw, inode.mode);  // file type and permission bits
     archive_entry_set_uid(raw, inode.uid);
     archive_entry_set_gid(raw, inode.gid);
-    archive_entry_set_mtime(raw, inode.mtime, inode.mtime_nsec);
+    SetMtime(raw, inode.mtime, inode.mtime_nsec);
     if (S_ISREG(inode.mode)) archive_entry_set_size(raw, static_cast<la_int64_t>(inode.size));
     if (S_ISLNK(inode.mode)) {
       TRY(const std::string target, image_.reader().ReadLink(inode.nid));

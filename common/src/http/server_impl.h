@@ -19,6 +19,7 @@
 
 #include "http/socket_util.h"
 #include "http/wire.h"
+
 #include "tessera/common/http.h"
 
 namespace tessera {

@@ -15,9 +15,9 @@ Result<sockaddr_un> UnixAddress(const std::string& path) {
   sockaddr_un addr{};
   addr.sun_family = AF_UNIX;
   if (path.empty() || path.size() >= sizeof(addr.sun_path)) {
-    return MakeError(ErrorCode::kInvalidArgument,
-                     "unix socket path must be 1.." + std::to_string(sizeof(addr.sun_path) - 1) +
-                         " bytes: '" + path + "'");
+    return MakeError(ErrorCode::kInvalidArgument, "unix socket path must be 1.." +
+                                                      std::to_string(sizeof(addr.sun_path) - 1) +
+                                                      " bytes: '" + path + "'");
   }
   std::memcpy(addr.sun_path, path.data(), path.size());
   return addr;
@@ -58,7 +58,8 @@ Status SendAll(int fd, std::string_view data, Clock::time_point deadline, int ca
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return ErrnoError(errno, what);
     TRY(WaitResult w, WaitFd(fd, POLLOUT, deadline, cancel_fd));
-    if (w == WaitResult::kTimeout) return MakeError(ErrorCode::kTimeout, what + ": write timed out");
+    if (w == WaitResult::kTimeout)
+      return MakeError(ErrorCode::kTimeout, what + ": write timed out");
     if (w == WaitResult::kCancelled) return MakeError(ErrorCode::kCancelled, what);
   }
   return Ok();

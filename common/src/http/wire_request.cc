@@ -158,8 +158,7 @@ RequestReader::State RequestReader::Advance() {
     if (*end > max_header_bytes_) {
       return Fail(431, "request head exceeds " + std::to_string(max_header_bytes_) + " bytes");
     }
-    HeadParse parsed = ParseRequestHead(std::string_view(buffer_).substr(0, *end),
-                                        max_body_bytes_);
+    HeadParse parsed = ParseRequestHead(std::string_view(buffer_).substr(0, *end), max_body_bytes_);
     if (!parsed.head) return Fail(parsed.status, std::move(parsed.message));
     head_ = std::move(parsed.head);
     head_size_ = *end;
@@ -170,9 +169,7 @@ RequestReader::State RequestReader::Advance() {
   return State::kComplete;
 }
 
-bool RequestReader::TakeContinue() {
-  return std::exchange(continue_pending_, false);
-}
+bool RequestReader::TakeContinue() { return std::exchange(continue_pending_, false); }
 
 HttpRequest RequestReader::TakeRequest() {
   HttpRequest req = std::move(head_->request);

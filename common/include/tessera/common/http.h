@@ -35,10 +35,10 @@
 namespace tessera {
 
 struct HttpRequest {
-  std::string method;                         // "GET", "POST", ... (case-sensitive)
-  std::string target;                         // as sent: "/api/v1/mounts?mountpoint=%2Fmnt"
-  std::string path;                           // %-decoded, without the query: "/api/v1/mounts"
-  std::map<std::string, std::string> query;   // %-decoded; the last of repeated keys wins
+  std::string method;                          // "GET", "POST", ... (case-sensitive)
+  std::string target;                          // as sent: "/api/v1/mounts?mountpoint=%2Fmnt"
+  std::string path;                            // %-decoded, without the query: "/api/v1/mounts"
+  std::map<std::string, std::string> query;    // %-decoded; the last of repeated keys wins
   std::map<std::string, std::string> headers;  // lower-case names; repeats joined with ", "
   std::string body;
 
@@ -164,13 +164,17 @@ class HttpClient {
 
  private:
   class Conn;
+  // *retryable: the request failed on a reused connection before any reply byte arrived.
   Result<HttpResponse> SendOnce(std::string_view method, std::string_view target,
                                 std::string_view body, std::string_view content_type,
-                                bool* reused);
+                                bool* retryable);
+  Result<HttpResponse> ReadBody(std::string_view method, size_t head_size,
+                                std::chrono::steady_clock::time_point deadline,
+                                const std::string& what);
 
   std::string socket_path_;
   HttpClientOptions options_;
-  std::mutex mu_;              // serializes requests; guards conn_
+  std::mutex mu_;               // serializes requests; guards conn_
   std::unique_ptr<Conn> conn_;  // the kept-alive connection, if any
 };
 

@@ -1,0 +1,48 @@
+// tesserad: serves Tessera images through FUSE, loading chunks on demand from a backend into a
+// local cache, with prefetch, an HTTP API on a unix socket and metrics.
+//
+// Thread-safety: RunDaemon owns all its threads; it returns after a shutdown request (SIGTERM,
+// SIGINT or the API's exit call) once the mounts are detached and the caches flushed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "tessera/common/logging.h"
+#include "tessera/common/result.h"
+
+namespace tessera::nydusd {
+
+struct MountConfig {
+  std::string mountpoint;
+  std::string bootstrap;
+  std::string blob_dir;                     // localfs backend
+  std::vector<std::string> prefetch_files;  // paths in the image, fetched after mount
+};
+
+struct DaemonConfig {
+  std::vector<MountConfig> mounts;  // the first comes from the command line
+  std::string cache_dir = "/var/cache/tessera";
+  std::string apisock;  // empty: no API
+  unsigned threads = 4;
+  // Backend reads of adjacent frames are merged up to this many compressed bytes.
+  uint64_t merge_limit = 1u << 20;
+  bool verify_cached = true;
+  // Prefetch: the bootstrap's prefetch table and prefetch_files; prefetch_all pulls the rest.
+  bool prefetch = true;
+  bool prefetch_all = false;
+  uint64_t prefetch_rate = 0;  // bytes per second, 0 = unlimited
+  unsigned prefetch_threads = 2;
+  LogLevel log_level = LogLevel::kWarn;
+  bool log_json = false;
+};
+
+// Reads a JSON config file (keys documented in README) into `config`; flags given on the
+// command line are applied by the caller afterwards.
+Status LoadDaemonConfig(const std::string& path, DaemonConfig& config);
+
+// Runs until shutdown; returns the process exit code.
+int RunDaemon(const DaemonConfig& config);
+
+}  // namespace tessera::nydusd

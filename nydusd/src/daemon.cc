@@ -1,0 +1,127 @@
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include "daemon_impl.h"
+
+namespace tessera::nydusd {
+
+Daemon::Daemon(const DaemonConfig& config, Logger& logger) : config_(config), logger_(logger) {
+  flusher_ = std::thread([this] { FlushLoop(); });
+}
+
+Daemon::~Daemon() {
+  Shutdown();
+  Wait();
+  if (flusher_.joinable()) flusher_.join();
+}
+
+// Persists cache bitmaps every two seconds, so a crash loses little fetched data.
+void Daemon::FlushLoop() {
+  std::unique_lock<std::mutex> lock(stop_mu_);
+  while (!stopping_) {
+    stop_cv_.wait_for(lock, std::chrono::seconds(2));
+    std::lock_guard<std::mutex> mounts_lock(mu_);
+    for (auto& [mp, m] : mounts_) {
+      Status st = m->fs->cache().Flush();
+      if (!st) logger_.Warn("cache flush failed", {{"error", st.error().ToString()}});
+    }
+  }
+}
+
+Status Daemon::AddMount(const MountConfig& mc) {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (mounts_.count(mc.mountpoint)) {
+    return MakeError(ErrorCode::kAlreadyExists, "already serving " + mc.mountpoint);
+  }
+  auto m = std::make_unique<Mount>();
+  m->config = mc;
+  storage::CacheOptions cache;
+  cache.dir = config_.cache_dir;
+  cache.merge_limit = config_.merge_limit;
+  cache.verify_cached = config_.verify_cached;
+  TRY(m->fs,
+      ImageFs::Open(mc.bootstrap, storage::MakeLocalFsBackend(mc.blob_dir), cache, &metrics_));
+  FuseOptions fo;
+  fo.mountpoint = mc.mountpoint;
+  fo.threads = config_.threads;
+  TRY(m->server, FuseServer::Mount(*m->fs, fo, &metrics_, &logger_));
+  FuseServer* server = m->server.get();
+  std::string mp = mc.mountpoint;
+  m->loop = std::thread([this, server, mp] {
+    Status st = server->Run();
+    if (!st)
+      logger_.Error("fuse loop failed", {{"mountpoint", mp}, {"error", st.error().ToString()}});
+  });
+  if (config_.prefetch) {
+    m->prefetcher = std::make_unique<Prefetcher>(*m->fs, mc.prefetch_files, config_.prefetch_all,
+                                                 config_.prefetch_rate, logger_);
+  }
+  logger_.Info("mounted", {{"mountpoint", mp}, {"bootstrap", mc.bootstrap}});
+  mounts_.emplace(mp, std::move(m));
+  return Ok();
+}
+
+void Daemon::Stop(Mount& m) {
+  m.prefetcher.reset();
+  m.server->Exit();
+  if (m.loop.joinable()) m.loop.join();
+  m.server.reset();
+  (void)m.fs->cache().Flush();
+}
+
+Status Daemon::RemoveMount(const std::string& mountpoint) {
+  std::unique_ptr<Mount> m;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = mounts_.find(mountpoint);
+    if (it == mounts_.end()) return MakeError(ErrorCode::kNotFound, "not serving " + mountpoint);
+    m = std::move(it->second);
+    mounts_.erase(it);
+  }
+  Stop(*m);
+  logger_.Info("unmounted", {{"mountpoint", mountpoint}});
+  return Ok();
+}
+
+void Daemon::Shutdown() {
+  {
+    std::lock_guard<std::mutex> lock(stop_mu_);
+    stopping_ = true;
+  }
+  stop_cv_.notify_all();
+}
+
+void Daemon::Wait() {
+  {
+    std::unique_lock<std::mutex> lock(stop_mu_);
+    stop_cv_.wait(lock, [this] { return stopping_.load(); });
+  }
+  std::map<std::string, std::unique_ptr<Mount>> mounts;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    mounts.swap(mounts_);
+  }
+  for (auto& [mp, m] : mounts) Stop(*m);
+}
+
+std::vector<Daemon::MountInfo> Daemon::Mounts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  std::vector<MountInfo> out;
+  for (const auto& [mp, m] : mounts_) {
+    MountInfo info;
+    info.config = m->config;
+    info.usage = m->fs->cache().Usage();
+    info.cache_files = m->fs->cache().CacheFiles();
+    if (m->prefetcher) {
+      const auto& p = m->prefetcher->progress();
+      info.prefetch_files_done = p.files_done;
+      info.prefetch_files_total = p.files_total;
+      info.prefetch_bytes = p.bytes;
+      info.prefetch_finished = p.finished;
+    }
+    out.push_back(std::move(info));
+  }
+  return out;
+}
+
+}  // namespace tessera::nydusd

@@ -1,0 +1,72 @@
+// Daemon: the mounts a tesserad process serves, their caches, prefetchers and FUSE loops.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "fs/image_fs.h"
+#include "fuse/fuse_server.h"
+#include "metrics_observer.h"
+#include "prefetch.h"
+
+#include "tessera/nydusd/daemon.h"
+
+namespace tessera::nydusd {
+
+class Daemon {
+ public:
+  Daemon(const DaemonConfig& config, Logger& logger);
+  ~Daemon();
+
+  // Opens the image, mounts it and starts serving it on its own thread.
+  Status AddMount(const MountConfig& mount);
+  // Unmounts and forgets a mount.
+  Status RemoveMount(const std::string& mountpoint);
+  // Asks every mount to stop; Wait() returns once they have.
+  void Shutdown();
+  void Wait();
+
+  struct MountInfo {
+    MountConfig config;
+    storage::CacheUsage usage;
+    uint64_t prefetch_files_done = 0, prefetch_files_total = 0, prefetch_bytes = 0;
+    bool prefetch_finished = false;
+    std::vector<std::string> cache_files;
+  };
+  std::vector<MountInfo> Mounts() const;
+  const DaemonConfig& config() const { return config_; }
+  DaemonMetrics& metrics() { return metrics_; }
+  std::chrono::steady_clock::time_point start_time() const { return start_; }
+  bool stopping() const { return stopping_; }
+
+ private:
+  struct Mount {
+    MountConfig config;
+    std::unique_ptr<ImageFs> fs;
+    std::unique_ptr<FuseServer> server;
+    std::unique_ptr<Prefetcher> prefetcher;
+    std::thread loop;
+  };
+  void FlushLoop();
+  static void Stop(Mount& m);
+
+  DaemonConfig config_;
+  Logger& logger_;
+  DaemonMetrics metrics_;
+  std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
+  mutable std::mutex mu_;  // guards mounts_
+  std::map<std::string, std::unique_ptr<Mount>> mounts_;
+  std::atomic<bool> stopping_{false};
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  std::thread flusher_;
+};
+
+}  // namespace tessera::nydusd

@@ -1,0 +1,64 @@
+#include "fs/image_fs.h"
+
+namespace tessera::nydusd {
+namespace {
+
+// An EROFS extra device whose bytes come from the blob cache.
+class CachedDevice final : public ByteSource {
+ public:
+  CachedDevice(storage::BlobCache& cache, uint32_t blob, uint64_t size)
+      : cache_(cache), blob_(blob), size_(size) {}
+  uint64_t Size() const override { return size_; }
+  Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
+    return cache_.ReadRaw(blob_, offset, out);
+  }
+
+ private:
+  storage::BlobCache& cache_;
+  uint32_t blob_;
+  uint64_t size_;
+};
+
+}  // namespace
+
+ImageFs::ImageFs(std::string bootstrap, MappedRegion region, erofs::Reader reader)
+    : bootstrap_(std::move(bootstrap)), region_(std::move(region)), reader_(std::move(reader)) {}
+
+ImageFs::~ImageFs() = default;
+
+Result<std::unique_ptr<ImageFs>> ImageFs::Open(const std::string& bootstrap,
+                                               std::shared_ptr<storage::BlobBackend> backend,
+                                               const storage::CacheOptions& cache,
+                                               storage::CacheObserver* observer) {
+  TRY(MappedRegion region, MappedRegion::MapFile(bootstrap));
+  auto reader = erofs::Reader::OpenBytes(region.bytes());
+  if (!reader) return reader.error().Wrap(bootstrap);
+  auto tables = std::make_shared<storage::BootstrapTables>();
+  if (storage::HasTesseraExtension(region.bytes())) {
+    auto decoded = storage::DecodeTables(region.bytes());
+    if (!decoded) return decoded.error().Wrap(bootstrap);
+    *tables = std::move(*decoded);
+  }
+  if (reader->devices().size() != tables->blobs.size()) {
+    return MakeError(ErrorCode::kCorrupt, bootstrap + ": device table and blob table disagree");
+  }
+  std::unique_ptr<ImageFs> fs(new ImageFs(bootstrap, std::move(region), std::move(*reader)));
+  fs->tables_ = tables;
+  TRY(fs->cache_, storage::BlobCache::Open(tables, std::move(backend), cache, observer));
+  for (uint32_t b = 0; b < tables->blobs.size(); ++b) {
+    fs->devices_.push_back(
+        std::make_unique<CachedDevice>(*fs->cache_, b, tables->blobs[b].raw_size));
+    fs->device_ptrs_.push_back(fs->devices_.back().get());
+  }
+  return fs;
+}
+
+FsStats ImageFs::StatFs() const {
+  FsStats s;
+  s.blocks = region_.size() / 4096;
+  for (const auto& b : tables_->blobs) s.blocks += b.raw_size / 4096;
+  s.files = reader_.super().inos;
+  return s;
+}
+
+}  // namespace tessera::nydusd

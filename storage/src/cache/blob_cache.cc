@@ -1,0 +1,276 @@
+// BlobCache: on-demand fetch, verify, cache and read of raw-device bytes.
+#include <algorithm>
+#include <future>
+#include <map>
+#include <set>
+
+#include "cache/device_cache.h"
+
+#include "tessera/storage/blob.h"
+#include "tessera/storage/cache.h"
+
+namespace tessera::storage {
+
+using cache_internal::DeviceCache;
+
+namespace {
+
+// A frame of a blob: (blob index, frame index within the blob).
+using FrameKey = std::pair<uint32_t, uint32_t>;
+
+}  // namespace
+
+struct BlobCache::Impl {
+  std::shared_ptr<const BootstrapTables> tables;
+  std::shared_ptr<BlobBackend> backend;
+  CacheOptions options;
+  CacheObserver* observer;
+  CacheObserver null_observer;
+  std::vector<std::unique_ptr<DeviceCache>> devices;  // null for devices without data
+  std::vector<uint32_t> blob_of_chunk;
+  std::vector<std::vector<uint32_t>> chunks_of_frame;  // global frame -> global chunks
+
+  std::mutex mu;  // guards in_flight
+  std::map<FrameKey, std::shared_future<Status>> in_flight;
+
+  CacheObserver& obs() { return observer != nullptr ? *observer : null_observer; }
+  const FrameEntry& Frame(FrameKey k) const {
+    return tables->frames[tables->blobs[k.first].first_frame + k.second];
+  }
+
+  Status EnsureReady(uint32_t blob, uint32_t first, uint32_t last);
+  bool CheckCached(DeviceCache& dev, uint32_t e);
+  Status FetchFrames(DeviceCache& dev, const std::vector<FrameKey>& frames);
+  Status FetchGroup(DeviceCache& dev, const std::vector<FrameKey>& group);
+  Status StoreFrame(DeviceCache& dev, FrameKey key, std::span<const uint8_t> bytes);
+};
+
+BlobCache::BlobCache(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+BlobCache::~BlobCache() { (void)Flush(); }
+
+Result<std::unique_ptr<BlobCache>> BlobCache::Open(std::shared_ptr<const BootstrapTables> tables,
+                                                   std::shared_ptr<BlobBackend> backend,
+                                                   const CacheOptions& options,
+                                                   CacheObserver* observer) {
+  auto impl = std::make_unique<Impl>();
+  impl->tables = tables;
+  impl->backend = std::move(backend);
+  impl->options = options;
+  impl->observer = observer;
+  const BootstrapTables& t = *tables;
+  impl->blob_of_chunk.assign(t.chunks.size(), 0);
+  impl->chunks_of_frame.resize(t.frames.size());
+  for (uint32_t b = 0; b < t.blobs.size(); ++b) {
+    const BlobInfo& info = t.blobs[b];
+    for (uint32_t c = info.first_chunk; c < info.first_chunk + info.chunk_count; ++c) {
+      impl->blob_of_chunk[c] = b;
+      impl->chunks_of_frame[info.first_frame + t.chunks[c].frame].push_back(c);
+    }
+    if (info.raw_size == 0) {
+      impl->devices.push_back(nullptr);
+      continue;
+    }
+    auto dev = DeviceCache::Open(t, b, options.dir);
+    if (!dev) return dev.error().Wrap("cache for blob " + info.IdHex());
+    impl->devices.push_back(std::move(*dev));
+  }
+  return std::unique_ptr<BlobCache>(new BlobCache(std::move(impl)));
+}
+
+// A ready extent is trusted after one check of its bytes against the chunk digest.
+bool BlobCache::Impl::CheckCached(DeviceCache& dev, uint32_t e) {
+  if (!options.verify_cached || dev.Verified(e)) return true;
+  const ExtentEntry& ext = dev.extents()[e];
+  const ChunkEntry& chunk = tables->chunks[ext.chunk];
+  if (ext.chunk_offset != 0 || ext.size != chunk.size) {
+    dev.MarkVerified(e);  // partial extents are covered by their chunk's other extents
+    return true;
+  }
+  std::vector<uint8_t> bytes(ext.size);
+  if (PreadFull(dev.fd(), bytes, ext.raw_offset, dev.path()) && Sha256Of(bytes) == chunk.digest) {
+    dev.MarkVerified(e);
+    return true;
+  }
+  obs().ChunkCorrupt();
+  dev.ClearReady(e);
+  return false;
+}
+
+Status BlobCache::Impl::EnsureReady(uint32_t blob, uint32_t first, uint32_t last) {
+  DeviceCache& dev = *devices[blob];
+  std::set<FrameKey> missing;
+  for (uint32_t e = first; e < last; ++e) {
+    if (dev.Ready(e) && CheckCached(dev, e)) continue;
+    uint32_t chunk = dev.extents()[e].chunk;
+    uint32_t owner = blob_of_chunk[chunk];
+    missing.insert({owner, tables->chunks[chunk].frame});
+  }
+  if (missing.empty()) return Ok();
+  return FetchFrames(dev, std::vector<FrameKey>(missing.begin(), missing.end()));
+}
+
+// Groups frames that lie back to back in one blob into backend reads of up to merge_limit.
+Status BlobCache::Impl::FetchFrames(DeviceCache& dev, const std::vector<FrameKey>& frames) {
+  std::vector<FrameKey> sorted = frames;
+  std::sort(sorted.begin(), sorted.end(), [this](FrameKey a, FrameKey b) {
+    return a.first != b.first ? a.first < b.first
+                              : Frame(a).compressed_offset < Frame(b).compressed_offset;
+  });
+  std::vector<FrameKey> group;
+  uint64_t group_bytes = 0;
+  for (FrameKey k : sorted) {
+    const FrameEntry& f = Frame(k);
+    bool adjacent = !group.empty() && group.back().first == k.first &&
+                    Frame(group.back()).compressed_offset + Frame(group.back()).compressed_size ==
+                        f.compressed_offset;
+    if (!group.empty() && (!adjacent || group_bytes + f.compressed_size > options.merge_limit)) {
+      RETURN_IF_ERROR(FetchGroup(dev, group));
+      group.clear();
+      group_bytes = 0;
+    }
+    group.push_back(k);
+    group_bytes += f.compressed_size;
+  }
+  return group.empty() ? Ok() : FetchGroup(dev, group);
+}
+
+Status BlobCache::Impl::StoreFrame(DeviceCache& dev, FrameKey key,
+                                   std::span<const uint8_t> packed) {
+  const BlobInfo& info = tables->blobs[key.first];
+  const FrameEntry& frame = Frame(key);
+  std::string where = "blob " + info.IdHex() + " frame " + std::to_string(key.second) +
+                      " at offset " + std::to_string(frame.compressed_offset);
+  auto bytes = DecodeFrameBytes(frame, packed);
+  if (!bytes) {
+    obs().ChunkCorrupt();
+    return bytes.error().Wrap(where);
+  }
+  const auto& chunks = chunks_of_frame[info.first_frame + key.second];
+  for (uint32_t c : chunks) {
+    Status st = VerifyChunk(tables->chunks[c], *bytes, c - info.first_chunk);
+    if (!st) {
+      obs().ChunkCorrupt();
+      return st.error().Wrap(where);
+    }
+  }
+  uint64_t ready = 0;
+  for (uint32_t c : chunks) {
+    const ChunkEntry& chunk = tables->chunks[c];
+    for (auto [unused, e] : dev.ExtentsOfChunk(c)) {
+      const ExtentEntry& ext = dev.extents()[e];
+      auto data =
+          std::span<const uint8_t>(*bytes).subspan(chunk.frame_offset + ext.chunk_offset, ext.size);
+      RETURN_IF_ERROR(PwriteFull(dev.fd(), data, ext.raw_offset, dev.path()));
+      dev.MarkReady(e);
+      ++ready;
+    }
+  }
+  obs().ExtentsReady(ready);
+  return Ok();
+}
+
+// One backend read for a run of adjacent frames; concurrent callers share it per frame.
+Status BlobCache::Impl::FetchGroup(DeviceCache& dev, const std::vector<FrameKey>& group) {
+  std::vector<std::shared_future<Status>> waits;
+  std::vector<FrameKey> mine;
+  std::promise<Status> promise;
+  std::shared_future<Status> shared = promise.get_future().share();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    for (FrameKey k : group) {
+      auto it = in_flight.find(k);
+      if (it != in_flight.end()) {
+        waits.push_back(it->second);
+      } else {
+        in_flight.emplace(k, shared);
+        mine.push_back(k);
+      }
+    }
+  }
+  Status result;
+  if (!mine.empty()) {
+    // `mine` may have gaps where another request took a frame: read from first to last anyway.
+    uint64_t start = Frame(mine.front()).compressed_offset;
+    uint64_t end = Frame(mine.back()).compressed_offset + Frame(mine.back()).compressed_size;
+    std::vector<uint8_t> buf(end - start);
+    auto t0 = std::chrono::steady_clock::now();
+    result = backend->Read(tables->blobs[mine.front().first], start, buf);
+    obs().BackendRead(buf.size(), std::chrono::steady_clock::now() - t0, result.has_value());
+    for (size_t i = 0; result && i < mine.size(); ++i) {
+      const FrameEntry& f = Frame(mine[i]);
+      result = StoreFrame(
+          dev, mine[i],
+          std::span<const uint8_t>(buf).subspan(f.compressed_offset - start, f.compressed_size));
+    }
+    promise.set_value(result);
+    std::lock_guard<std::mutex> lock(mu);
+    for (FrameKey k : mine) in_flight.erase(k);
+  }
+  for (auto& w : waits) {
+    Status st = w.get();
+    if (result && !st) result = st;
+  }
+  return result;
+}
+
+Status BlobCache::ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out) {
+  Impl& m = *impl_;
+  if (blob >= m.devices.size()) {
+    return MakeError(ErrorCode::kOutOfRange, "cache: no device " + std::to_string(blob));
+  }
+  DeviceCache* dev = m.devices[blob].get();
+  uint64_t raw_size = dev != nullptr ? dev->raw_size() : 0;
+  if (offset > raw_size || out.size() > raw_size - offset) {
+    return MakeError(ErrorCode::kOutOfRange, "cache: read past device " + std::to_string(blob));
+  }
+  if (out.empty()) return Ok();
+  auto [first, last] = dev->Overlapping(offset, out.size());
+  bool all_ready = true;
+  for (uint32_t e = first; e < last && all_ready; ++e) all_ready = dev->Ready(e);
+  RETURN_IF_ERROR(m.EnsureReady(blob, first, last));
+  if (all_ready) {
+    m.obs().CacheHit(out.size());
+  } else {
+    m.obs().CacheMiss(out.size());
+  }
+  return PreadFull(dev->fd(), out, offset, dev->path());
+}
+
+Status BlobCache::Fetch(uint32_t blob, uint64_t offset, uint64_t length) {
+  Impl& m = *impl_;
+  if (blob >= m.devices.size() || m.devices[blob] == nullptr) return Ok();
+  auto [first, last] = m.devices[blob]->Overlapping(offset, length);
+  return m.EnsureReady(blob, first, last);
+}
+
+Status BlobCache::Flush() {
+  Status result;
+  for (auto& dev : impl_->devices) {
+    if (!dev) continue;
+    Status st = dev->Persist();
+    if (!st && result) result = st;
+  }
+  return result;
+}
+
+CacheUsage BlobCache::Usage() const {
+  CacheUsage u;
+  for (const auto& dev : impl_->devices) {
+    if (!dev) continue;
+    u.extents_total += dev->extents().size();
+    u.extents_ready += dev->ReadyCount();
+    for (uint32_t e = 0; e < dev->extents().size(); ++e) {
+      u.bytes_total += dev->extents()[e].size;
+      if (dev->Ready(e)) u.bytes_ready += dev->extents()[e].size;
+    }
+  }
+  return u;
+}
+
+std::vector<std::string> BlobCache::CacheFiles() const {
+  std::vector<std::string> out;
+  for (const auto& dev : impl_->devices) out.push_back(dev ? dev->path() : "");
+  return out;
+}
+
+}  // namespace tessera::storage

@@ -1,0 +1,58 @@
+// One device's cache file and ready bits (private to the blob cache).
+#pragma once
+
+#include <cstdint>
+#include <mutex>
+#include <span>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "tessera/common/digest.h"
+#include "tessera/common/io.h"
+#include "tessera/storage/bootstrap.h"
+
+namespace tessera::storage::cache_internal {
+
+class DeviceCache {
+ public:
+  // Opens (or creates) <dir>/<id>.raw sized raw_size and loads its bitmap.
+  static Result<std::unique_ptr<DeviceCache>> Open(const BootstrapTables& tables, uint32_t blob,
+                                                   const std::string& dir);
+
+  std::span<const ExtentEntry> extents() const { return extents_; }
+  int fd() const { return fd_.get(); }
+  const std::string& path() const { return path_; }
+  uint64_t raw_size() const { return raw_size_; }
+
+  // Extents overlapping [offset, offset + length), as an index range.
+  std::pair<uint32_t, uint32_t> Overlapping(uint64_t offset, uint64_t length) const;
+  // This device's extents that place global chunk `chunk`.
+  std::span<const std::pair<uint32_t, uint32_t>> ExtentsOfChunk(uint32_t chunk) const;
+
+  bool Ready(uint32_t extent) const;
+  bool Verified(uint32_t extent) const;
+  void MarkReady(uint32_t extent);  // also verified
+  void MarkVerified(uint32_t extent);
+  void ClearReady(uint32_t extent);
+  uint32_t ReadyCount() const;
+  bool rebuilt() const { return rebuilt_; }
+  Status Persist();
+
+ private:
+  DeviceCache() = default;
+  std::string path_;
+  std::string bitmap_path_;
+  UniqueFd fd_;
+  uint64_t raw_size_ = 0;
+  std::span<const ExtentEntry> extents_;
+  std::vector<std::pair<uint32_t, uint32_t>> by_chunk_;  // (global chunk, extent), sorted
+  Sha256Digest fingerprint_{};
+  bool rebuilt_ = false;
+  mutable std::mutex mu_;  // guards ready_, verified_, dirty_
+  std::vector<uint8_t> ready_;
+  std::vector<uint8_t> verified_;
+  bool dirty_ = false;
+};
+
+}  // namespace tessera::storage::cache_internal
