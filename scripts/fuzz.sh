@@ -7,7 +7,8 @@
 # Exit status: 0 no crash found, 1 the fuzzer found a crash (the input is kept under
 # build-fuzz/fuzz-artifacts/ and printed), 2 setup failure.
 # The grown corpus is kept in build-fuzz/fuzz-corpus/erofs_reader/ so later runs start from it.
-# A second target, the tar importer, runs after it for the same time (see the end).
+# A second target, the tar importer, and a third, the HTTP request parser, run after it for
+# the same time each (see the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -108,3 +109,37 @@ if [ "$status" -ne 0 ] || [ -n "$found" ]; then
   exit 1
 fi
 echo "fuzz.sh: tar importer: no crash in ${seconds}s; corpus: $(ls "$tar_corpus" | wc -l) inputs"
+
+# Third target: the HTTP/1.1 request parser of the API server (common/src/http/wire.h),
+# seeded with well-formed and hostile requests, run for the same bounded time. Its grown corpus
+# is kept in build-fuzz/fuzz-corpus/http_request/.
+cmake --build --preset fuzz --target http_request_fuzz || { echo "fuzz.sh: build failed" >&2; exit 2; }
+http_fuzzer="$root/build-fuzz/bin/http_request_fuzz"
+http_corpus="$root/build-fuzz/fuzz-corpus/http_request"
+http_seeds="$work/http-seeds"
+mkdir -p "$http_corpus" "$http_seeds"
+# Byte 0 selects the limits and slice size (see the target); the rest is the request stream.
+printf '\x00GET /api/v1/daemon HTTP/1.1\r\nHost: localhost\r\n\r\n' >"$http_seeds/get"
+printf '\x07POST /api/v1/mounts HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 17\r\n\r\n{"mountpoint":1}GET /x HTTP/1.0\r\n\r\n' >"$http_seeds/post-pipelined"
+printf '\x01DELETE /api/v1/mounts?mountpoint=%%2Fmnt%%2Fa%%20b&x HTTP/1.1\r\nConnection: close\r\n\r\n' >"$http_seeds/delete-query"
+printf '\x00POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\nbody' >"$http_seeds/expect"
+printf '\x00POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' >"$http_seeds/chunked"
+printf '\x00HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}' >"$http_seeds/response"
+
+echo "fuzz.sh: running $http_fuzzer for ${seconds}s"
+touch "$work/http-start"
+set +e
+"$http_fuzzer" "$http_corpus" "$http_seeds" \
+  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
+  grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
+status=${PIPESTATUS[0]}
+set -e
+found=$(find "$artifacts" -type f -newer "$work/http-start")
+if [ "$status" -ne 0 ] || [ -n "$found" ]; then
+  echo "fuzz.sh: FAILED (http fuzzer exit $status); inputs that reproduce it:" >&2
+  echo "${found:-(none saved)}" >&2
+  echo "reproduce with: $http_fuzzer <input>" >&2
+  exit 1
+fi
+echo "fuzz.sh: http request parser: no crash in ${seconds}s; corpus: $(ls "$http_corpus" | wc -l) inputs"

@@ -2,7 +2,7 @@
 // see support/random_tree.h) through both writers and both readers:
 //   our writer -> fsck.erofs, kernel mount, our Reader;  mkfs.erofs -> our Reader, kernel.
 // Random layouts put inodes, xattr areas, inline tails and dirents at offsets a hand-made tree
-// never reaches. Seeds 1 and 12 (also 13 and 19) make mkfs.erofs 1.5 place an inode or its
+// never reaches. Seed 12 (also 1, 13 and 19) makes mkfs.erofs 1.5 place an inode or its
 // xattr area across a block boundary with the inline tail wholly in the next block; the kernel
 // (which only requires the tail itself not to cross a block) and fsck.erofs accept that.
 #include <gtest/gtest.h>
@@ -115,7 +115,9 @@ TEST_P(RandomTreeTest, MkfsErofsChunkedImageReadsLikeSource) {
   ExpectReaderAndKernelAgree(Path("img"), {Path("blob")});
 }
 
-INSTANTIATE_TEST_SUITE_P(Seeds, RandomTreeTest, ::testing::Values(1, 2, 3, 12));
+// Two seeds keep the suite near its time budget (about 4 s per test on a loaded 2-core
+// machine); seeds 1, 3, 5 and 10-20 were also run by hand.
+INSTANTIATE_TEST_SUITE_P(Seeds, RandomTreeTest, ::testing::Values(2, 12));
 
 }  // namespace
 }  // namespace tessera::testing

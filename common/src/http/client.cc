@@ -131,6 +131,7 @@ Result<HttpResponse> HttpClient::Send(std::string_view method, std::string_view 
   auto response = SendOnce(method, target, body, content_type, &retryable);
   if (!response && retryable && Idempotent(method)) {
     // The kept-alive connection died under us before any reply byte: try a fresh one.
+    conn_.reset();
     response = SendOnce(method, target, body, content_type, &retryable);
   }
   if (!response) conn_.reset();
@@ -151,11 +152,17 @@ Result<HttpResponse> HttpClient::SendOnce(std::string_view method, std::string_v
   }
   Status sent = internal::SendAll(conn_->fd(), RequestBytes(method, target, body, content_type),
                                   deadline, -1, what);
-  if (!sent) {
-    *retryable = reused && sent.error().code == ErrorCode::kIo;
-    return std::move(sent).error();
-  }
-  // Head: read until the blank line.
+  if (!sent && sent.error().code != ErrorCode::kIo) return std::move(sent).error();
+  // A server may answer early and close (413 for a body over its limit): after a failed
+  // write its answer can still be read.
+  auto response = ReadResponse(method, deadline, what, reused, retryable);
+  if (!sent && !response) return std::move(sent).error();
+  return response;
+}
+
+Result<HttpResponse> HttpClient::ReadResponse(std::string_view method, Clock::time_point deadline,
+                                              const std::string& what, bool reused,
+                                              bool* retryable) {
   std::optional<size_t> head_end;
   for (;;) {
     head_end = internal::FindHeadEnd(conn_->buffer());

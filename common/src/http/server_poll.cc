@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <thread>
 
 #include "http/server_impl.h"
 
@@ -85,7 +86,11 @@ void HttpServer::Impl::AcceptAll(std::vector<std::unique_ptr<ServerConnection>>*
     int fd = ::accept4(listener_.fd.get(), nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
-      if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      if (errno == EMFILE || errno == ENFILE) {
+        // Out of descriptors: the listener stays readable, so back off instead of spinning.
+        Log(LogLevel::kWarn, "api accept failed: out of file descriptors", {});
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      } else if (errno != EAGAIN && errno != EWOULDBLOCK) {
         Log(LogLevel::kWarn, "api accept failed", {{"errno", std::to_string(errno)}});
       }
       return;

@@ -30,8 +30,9 @@ struct BlobCache::Impl {
   std::vector<uint32_t> blob_of_chunk;
   std::vector<std::vector<uint32_t>> chunks_of_frame;  // global frame -> global chunks
 
-  std::mutex mu;  // guards in_flight
+  std::mutex mu;  // guards in_flight, bad_chunks
   std::map<FrameKey, std::shared_future<Status>> in_flight;
+  std::map<uint32_t, Error> bad_chunks;  // last verification failure per global chunk
 
   CacheObserver& obs() { return observer != nullptr ? *observer : null_observer; }
   const FrameEntry& Frame(FrameKey k) const {
@@ -106,7 +107,16 @@ Status BlobCache::Impl::EnsureReady(uint32_t blob, uint32_t first, uint32_t last
     missing.insert({owner, tables->chunks[chunk].frame});
   }
   if (missing.empty()) return Ok();
-  return FetchFrames(dev, std::vector<FrameKey>(missing.begin(), missing.end()));
+  RETURN_IF_ERROR(FetchFrames(dev, std::vector<FrameKey>(missing.begin(), missing.end())));
+  for (uint32_t e = first; e < last; ++e) {
+    if (dev.Ready(e)) continue;
+    uint32_t chunk = dev.extents()[e].chunk;
+    std::lock_guard<std::mutex> lock(mu);
+    auto bad = bad_chunks.find(chunk);
+    if (bad != bad_chunks.end()) return bad->second;
+    return MakeError(ErrorCode::kInternal, "cache: extent " + std::to_string(e) + " not ready");
+  }
+  return Ok();
 }
 
 // Groups frames that lie back to back in one blob into backend reads of up to merge_limit.
@@ -145,17 +155,19 @@ Status BlobCache::Impl::StoreFrame(DeviceCache& dev, FrameKey key,
     obs().ChunkCorrupt();
     return bytes.error().Wrap(where);
   }
+  // Good chunks are stored even if a neighbour in the frame is bad; a bad one is never stored
+  // and its readers get the recorded error.
   const auto& chunks = chunks_of_frame[info.first_frame + key.second];
-  for (uint32_t c : chunks) {
-    Status st = VerifyChunk(tables->chunks[c], *bytes, c - info.first_chunk);
-    if (!st) {
-      obs().ChunkCorrupt();
-      return st.error().Wrap(where);
-    }
-  }
   uint64_t ready = 0;
   for (uint32_t c : chunks) {
     const ChunkEntry& chunk = tables->chunks[c];
+    Status st = VerifyChunk(chunk, *bytes, c - info.first_chunk);
+    if (!st) {
+      obs().ChunkCorrupt();
+      std::lock_guard<std::mutex> lock(mu);
+      bad_chunks.insert_or_assign(c, st.error().Wrap(where));
+      continue;
+    }
     for (auto [unused, e] : dev.ExtentsOfChunk(c)) {
       const ExtentEntry& ext = dev.extents()[e];
       auto data =

@@ -23,7 +23,8 @@ namespace tessera::testing {
 // A blocking connection with a receive timeout, for bytes no well-behaved client would send.
 class RawConn {
  public:
-  explicit RawConn(const std::string& path, std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
+  explicit RawConn(const std::string& path,
+                   std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
     fd_.Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
@@ -111,7 +112,8 @@ class ServerFixture : public ::testing::Test {
   }
   // Override to register routes before the server starts.
   virtual void Routes(HttpServer& server) {
-    server.Route("GET", "/hello", [](const HttpRequest&) { return HttpResponse::Text(200, "hello\n"); });
+    server.Route("GET", "/hello",
+                 [](const HttpRequest&) { return HttpResponse::Text(200, "hello\n"); });
   }
 
   std::unique_ptr<TempDir> dir_;

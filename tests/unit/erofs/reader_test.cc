@@ -212,6 +212,17 @@ TEST_F(ReaderMkfsTest, PlainImageMatchesSource) {
   EXPECT_EQ(reader->image()[shared->inode_offset + shared->inode_size + 4], 1u);
   EXPECT_EQ(*reader->GetXattr(shared->nid, "user.shared"), "same-value");
   EXPECT_EQ(reader->GetXattr(shared->nid, "user.none").error().code, ErrorCode::kNotFound);
+  // Regression: inodes whose inline tail starts in a later block than the inode itself.
+  size_t tail_in_next_block = 0;
+  for (const auto& [path, seen] : WalkAll(*reader)) {
+    const InodeInfo& i = seen.inode;
+    const uint64_t tail = i.inode_offset + i.inode_size + i.xattr_size;
+    if (i.layout == DataLayout::kFlatInline && i.size % 4096 != 0 &&
+        tail / 4096 != i.inode_offset / 4096) {
+      ++tail_in_next_block;
+    }
+  }
+  EXPECT_GT(tail_in_next_block, 0u);
   // OpenBytes over the same bytes sees the same image.
   auto bytes = ReadFile(image);
   ASSERT_TRUE(bytes.has_value());

@@ -159,6 +159,13 @@ inline void MakeFullTree(const std::string& d) {
     MustWrite(p, AsBytes(std::to_string(i)));
     MustXattr(p, "user.shared", "same-value");
   }
+  // Big xattr areas before inline tails: mkfs.erofs lets such an inode and its xattrs run into
+  // the next block, with the tail wholly inside that block (valid for the kernel).
+  for (int i = 0; i < 12; ++i) {
+    const std::string p = d + "/xa" + std::to_string(i);
+    MustWrite(p, PatternBytes(2000 + 150 * size_t(i), uint32_t(50 + i)));
+    MustXattr(p, "user.pad", std::string(700 + 37 * size_t(i), 'p'));
+  }
   MustWrite(d + "/owned", AsBytes("owned"));
   ASSERT_EQ(lchown((d + "/owned").c_str(), 1000, 2000), 0);
   MustWrite(d + "/biguid", AsBytes("big uid"));

@@ -8,9 +8,9 @@
 // keep-alive and pipelining, Expect: 100-continue; responses always carry Content-Length.
 // Routing is exact on method + %-decoded path (the query is split off into a map).
 //
-// Error bodies: the server's own errors (400, 404, 405, 408, 411, 413, 431, 500) use the JSON
-// shape of docs/api.md, {"error": {"code": "...", "message": "..."}}; ErrorResponse() builds
-// the same shape from a tessera::Error so handlers answer consistently.
+// Error bodies: the server's own errors (400, 404, 405, 408, 411, 413, 417, 431, 500, 503,
+// 505) use the JSON shape of docs/api.md, {"error": {"code": "...", "message": "..."}};
+// ErrorResponse() builds the same shape from a tessera::Error so handlers answer consistently.
 //
 // Thread-safety: HttpRequest/HttpResponse are values. HttpServer: Route() before Start();
 // Start()/Stop() from one controlling thread; handlers run concurrently on the worker threads
@@ -168,6 +168,9 @@ class HttpClient {
   Result<HttpResponse> SendOnce(std::string_view method, std::string_view target,
                                 std::string_view body, std::string_view content_type,
                                 bool* retryable);
+  Result<HttpResponse> ReadResponse(std::string_view method,
+                                    std::chrono::steady_clock::time_point deadline,
+                                    const std::string& what, bool reused, bool* retryable);
   Result<HttpResponse> ReadBody(std::string_view method, size_t head_size,
                                 std::chrono::steady_clock::time_point deadline,
                                 const std::string& what);

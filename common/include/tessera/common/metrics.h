@@ -28,6 +28,10 @@
 
 namespace tessera {
 
+// The Content-Type of RenderPrometheus() output when served over HTTP.
+inline constexpr std::string_view kPrometheusContentType =
+    "text/plain; version=0.0.4; charset=utf-8";
+
 // Label names and values of one series, e.g. {{"op", "read"}}.
 using MetricLabels = std::vector<std::pair<std::string, std::string>>;
 

@@ -86,6 +86,9 @@ class [[nodiscard]] Result {
     return std::get<1>(std::move(v_));
   }
 
+  // The value, or `fallback` if this holds an error.
+  T value_or(T fallback) const& { return has_value() ? value() : std::move(fallback); }
+
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
