@@ -1,6 +1,8 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <ctime>
+
 #include "daemon_impl.h"
 
 namespace tessera::nydusd {
@@ -36,7 +38,7 @@ Status Daemon::AddMount(const MountConfig& mc) {
   auto m = std::make_unique<Mount>();
   m->config = mc;
   storage::CacheOptions cache;
-  cache.dir = config_.cache_dir;
+  cache.dir = mc.cache_dir.empty() ? config_.cache_dir : mc.cache_dir;
   cache.merge_limit = config_.merge_limit;
   cache.verify_cached = config_.verify_cached;
   TRY(m->fs,
@@ -53,9 +55,11 @@ Status Daemon::AddMount(const MountConfig& mc) {
       logger_.Error("fuse loop failed", {{"mountpoint", mp}, {"error", st.error().ToString()}});
   });
   if (config_.prefetch) {
-    m->prefetcher = std::make_unique<Prefetcher>(*m->fs, mc.prefetch_files, config_.prefetch_all,
+    m->prefetcher = std::make_unique<Prefetcher>(*m->fs, mc.prefetch_files,
+                                                 config_.prefetch_all || mc.prefetch_all,
                                                  config_.prefetch_rate, logger_);
   }
+  m->mounted_at = static_cast<int64_t>(std::time(nullptr));
   logger_.Info("mounted", {{"mountpoint", mp}, {"bootstrap", mc.bootstrap}});
   mounts_.emplace(mp, std::move(m));
   return Ok();
@@ -110,6 +114,7 @@ std::vector<Daemon::MountInfo> Daemon::Mounts() const {
   for (const auto& [mp, m] : mounts_) {
     MountInfo info;
     info.config = m->config;
+    info.mounted_at = m->mounted_at;
     info.usage = m->fs->cache().Usage();
     info.cache_files = m->fs->cache().CacheFiles();
     if (m->prefetcher) {

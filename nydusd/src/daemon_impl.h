@@ -35,6 +35,7 @@ class Daemon {
 
   struct MountInfo {
     MountConfig config;
+    int64_t mounted_at = 0;
     storage::CacheUsage usage;
     uint64_t prefetch_files_done = 0, prefetch_files_total = 0, prefetch_bytes = 0;
     bool prefetch_finished = false;
@@ -49,6 +50,7 @@ class Daemon {
  private:
   struct Mount {
     MountConfig config;
+    int64_t mounted_at = 0;
     std::unique_ptr<ImageFs> fs;
     std::unique_ptr<FuseServer> server;
     std::unique_ptr<Prefetcher> prefetcher;

@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "api/api_server.h"
 #include "daemon_impl.h"
 #include <nlohmann/json.hpp>
 
@@ -101,6 +102,16 @@ int RunDaemon(const DaemonConfig& config) {
     return 1;
   }
   Daemon daemon(config, logger);
+  std::unique_ptr<ApiServer> api;
+  if (!config.apisock.empty()) {
+    Status dir = MakeDirs(config.apisock.substr(0, config.apisock.rfind('/')));
+    api = std::make_unique<ApiServer>(daemon, logger);
+    Status started = dir ? api->Start(config.apisock) : dir;
+    if (!started) {
+      logger.Error("cannot serve the API", {{"error", started.error().ToString()}});
+      return 1;
+    }
+  }
   for (const auto& m : config.mounts) {
     Status st = daemon.AddMount(m);
     if (!st) {
@@ -111,6 +122,7 @@ int RunDaemon(const DaemonConfig& config) {
   }
   WaitForSignal(daemon, logger);
   daemon.Wait();
+  if (api) api->Stop();
   return 0;
 }
 

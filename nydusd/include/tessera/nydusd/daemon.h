@@ -18,7 +18,9 @@ struct MountConfig {
   std::string mountpoint;
   std::string bootstrap;
   std::string blob_dir;                     // localfs backend
+  std::string cache_dir;                    // empty: the daemon's cache_dir
   std::vector<std::string> prefetch_files;  // paths in the image, fetched after mount
+  bool prefetch_all = false;                // also fetch the rest (or the daemon's setting)
 };
 
 struct DaemonConfig {

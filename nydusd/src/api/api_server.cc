@@ -1,0 +1,148 @@
+#include "api/api_server.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <ctime>
+
+#include "tessera/nydusd_client/api.h"
+
+namespace tessera::nydusd {
+namespace {
+
+namespace api = tessera::nydusd::client;
+
+api::MountInfo ToApi(const Daemon::MountInfo& m, const std::string& default_cache) {
+  api::MountInfo out;
+  out.mountpoint = m.config.mountpoint;
+  out.bootstrap = m.config.bootstrap;
+  out.blob_dir = m.config.blob_dir;
+  out.cache_dir = m.config.cache_dir.empty() ? default_cache : m.config.cache_dir;
+  out.mounted_at = m.mounted_at;
+  out.chunks_ready = m.usage.extents_ready;
+  out.chunks_total = m.usage.extents_total;
+  out.fully_cached = m.usage.extents_ready == m.usage.extents_total;
+  return out;
+}
+
+std::string Gauge(const std::string& name, const std::string& help) {
+  return "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
+}
+
+}  // namespace
+
+ApiServer::ApiServer(Daemon& daemon, Logger& logger)
+    : daemon_(daemon),
+      logger_(logger),
+      server_([&logger] {
+        HttpServerOptions o;
+        o.logger = &logger;
+        return o;
+      }()),
+      started_at_(static_cast<int64_t>(std::time(nullptr))) {
+  auto bind = [this](HttpResponse (ApiServer::*fn)(const HttpRequest&)) {
+    return [this, fn](const HttpRequest& r) { return (this->*fn)(r); };
+  };
+  server_.Route("GET", "/api/v1/daemon", bind(&ApiServer::GetDaemon));
+  server_.Route("GET", "/api/v1/metrics", bind(&ApiServer::GetMetrics));
+  server_.Route("GET", "/api/v1/mounts", bind(&ApiServer::GetMounts));
+  server_.Route("POST", "/api/v1/mounts", bind(&ApiServer::PostMount));
+  server_.Route("DELETE", "/api/v1/mounts", bind(&ApiServer::DeleteMount));
+  server_.Route("PUT", "/api/v1/daemon/exit", bind(&ApiServer::PutExit));
+}
+
+Status ApiServer::Start(const std::string& socket_path) {
+  socket_path_ = socket_path;
+  return server_.Start(socket_path);
+}
+
+HttpResponse ApiServer::GetDaemon(const HttpRequest&) {
+  const DaemonConfig& c = daemon_.config();
+  api::DaemonInfo info;
+  info.version = "0.1.0";
+  info.state = std::string(daemon_.stopping() ? api::kStateStopping : api::kStateRunning);
+  info.pid = ::getpid();
+  info.apisock = socket_path_;
+  info.started_at = started_at_;
+  info.uptime_seconds = static_cast<uint64_t>(std::time(nullptr) - started_at_);
+  for (const auto& m : daemon_.Mounts()) info.mounts.push_back(ToApi(m, c.cache_dir));
+  info.config.backend = "localfs";
+  info.config.cache_dir = c.cache_dir;
+  info.config.threads = c.threads;
+  info.config.prefetch = c.prefetch;
+  info.config.validate_digests = true;
+  return HttpResponse::Json(200, api::EncodeDaemonInfo(info));
+}
+
+HttpResponse ApiServer::GetMetrics(const HttpRequest&) {
+  std::string text = daemon_.metrics().Render();
+  uint64_t ready = 0, total = 0, prefetched = 0, pf_done = 0, pf_total = 0;
+  for (const auto& m : daemon_.Mounts()) {
+    ready += m.usage.extents_ready;
+    total += m.usage.extents_total;
+    prefetched += m.prefetch_bytes;
+    pf_done += m.prefetch_files_done;
+    pf_total += m.prefetch_files_total;
+  }
+  text += Gauge("tessera_chunks_ready", "Chunks (extents) present in the cache.") +
+          "tessera_chunks_ready " + std::to_string(ready) + "\n";
+  text += Gauge("tessera_chunks_total", "Chunks (extents) of the served images.") +
+          "tessera_chunks_total " + std::to_string(total) + "\n";
+  text += Gauge("tessera_prefetch_bytes", "File bytes read by prefetch.") +
+          "tessera_prefetch_bytes " + std::to_string(prefetched) + "\n";
+  text += Gauge("tessera_prefetch_files_done", "Prefetch list files done.") +
+          "tessera_prefetch_files_done " + std::to_string(pf_done) + "\n";
+  text += Gauge("tessera_prefetch_files_total", "Prefetch list files.") +
+          "tessera_prefetch_files_total " + std::to_string(pf_total) + "\n";
+  HttpResponse r = HttpResponse::Text(200, std::move(text));
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  return r;
+}
+
+HttpResponse ApiServer::GetMounts(const HttpRequest&) {
+  std::vector<api::MountInfo> mounts;
+  for (const auto& m : daemon_.Mounts()) mounts.push_back(ToApi(m, daemon_.config().cache_dir));
+  return HttpResponse::Json(200, api::EncodeMountList(mounts));
+}
+
+HttpResponse ApiServer::PostMount(const HttpRequest& req) {
+  auto request = api::DecodeMountRequest(req.body);
+  if (!request) return ErrorResponse(request.error());
+  struct stat st {};
+  for (const std::string* p : {&request->bootstrap, &request->blob_dir, &request->mountpoint}) {
+    if (::stat(p->c_str(), &st) != 0) return ErrorResponse(ErrnoError(errno, *p));
+  }
+  MountConfig mc;
+  mc.mountpoint = request->mountpoint;
+  mc.bootstrap = request->bootstrap;
+  mc.blob_dir = request->blob_dir;
+  mc.cache_dir = request->cache_dir;
+  mc.prefetch_files = request->prefetch_files;
+  mc.prefetch_all = request->prefetch_all;
+  Status added = daemon_.AddMount(mc);
+  if (!added) return ErrorResponse(added.error());
+  for (const auto& m : daemon_.Mounts()) {
+    if (m.config.mountpoint == mc.mountpoint) {
+      return HttpResponse::Json(201, api::EncodeMountInfo(ToApi(m, daemon_.config().cache_dir)));
+    }
+  }
+  return ErrorResponse(MakeError(ErrorCode::kInternal, "mount vanished"));
+}
+
+HttpResponse ApiServer::DeleteMount(const HttpRequest& req) {
+  auto mp = req.Query("mountpoint");
+  if (!mp || mp->empty()) {
+    return ErrorResponse(MakeError(ErrorCode::kInvalidArgument, "missing ?mountpoint="));
+  }
+  Status st = daemon_.RemoveMount(std::string(*mp));
+  if (!st) return ErrorResponse(st.error());
+  return HttpResponse::Empty(204);
+}
+
+HttpResponse ApiServer::PutExit(const HttpRequest&) {
+  logger_.Info("exit requested through the API");
+  daemon_.Shutdown();
+  return HttpResponse::Empty(202);
+}
+
+}  // namespace tessera::nydusd
