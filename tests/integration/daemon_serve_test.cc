@@ -59,21 +59,45 @@ TEST_F(DaemonTest, StatOfEverythingAndOneFileFetchesOnlyThatFile) {
     for (auto& b : data) b = static_cast<uint8_t>(rng() % 7);  // compressible, distinct
     ASSERT_TRUE(WriteFile(src + "/file" + std::to_string(f), data));
   }
-  std::string blob = BuildImage(src);
+  Created image = Create(src, boot_);
   StartDaemon();
   auto walk = RunCapture({"find", mnt_, "-printf", "%s %m %u\\n"});
   ASSERT_TRUE(walk && walk->exit_code == 0);
+  std::string before = Metrics();
+  ASSERT_FALSE(before.empty()) << "no metrics from the API";
+  EXPECT_EQ(MetricValue(before, "tessera_backend_read_bytes_total"), 0) << "stat fetched data";
   auto bytes = ReadAll("file3");
   ASSERT_TRUE(bytes);
   auto want = ReadFile(src + "/file3");
   EXPECT_TRUE(*bytes == *want);
+  // The backend delivered that one file's compressed chunks (an eighth of the blob), no more.
+  double fetched = MetricValue(Metrics(), "tessera_backend_read_bytes_total");
+  double per_file = static_cast<double>(image.blob_bytes) / 8;
+  EXPECT_GE(fetched, per_file * 0.8) << "blob " << image.blob_bytes;
+  EXPECT_LE(fetched, per_file * 1.2) << "blob " << image.blob_bytes;
   StopDaemon();
   // What was fetched sits in the sparse cache file: that one file, nothing more.
   struct stat st {};
-  ASSERT_EQ(::stat((cache_ + "/" + blob + ".raw").c_str(), &st), 0);
+  ASSERT_EQ(::stat((cache_ + "/" + image.blob_id + ".raw").c_str(), &st), 0);
   uint64_t cached = static_cast<uint64_t>(st.st_blocks) * 512;
   EXPECT_GE(cached, 10u << 20);
   EXPECT_LE(cached, (10u << 20) + (1u << 20)) << "cached " << cached;
+}
+
+TEST_F(DaemonTest, RestartReadsCachedDataWithZeroBackendBytes) {
+  std::string src = Path("src");
+  ASSERT_TRUE(GenerateEdgeCaseTree(src));
+  BuildImage(src);
+  StartDaemon();
+  ExpectSameTree(src, mnt_);
+  EXPECT_GT(MetricValue(Metrics(), "tessera_backend_read_bytes_total"), 0);
+  StopDaemon();
+  StartDaemon();
+  ExpectSameTree(src, mnt_);
+  EXPECT_EQ(MetricValue(Metrics(), "tessera_backend_read_bytes_total"), 0);
+  EXPECT_EQ(MetricValue(Metrics(), "tessera_chunks_ready"),
+            MetricValue(Metrics(), "tessera_chunks_total"));
+  StopDaemon();
 }
 
 TEST_F(DaemonTest, ConcurrentReadersGetExactBytes) {
