@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 seconds="${FUZZ_SECONDS:-60}"
-nydus_boot="${NYDUS_BOOT:-/work/shared/testdata/nydus/rafs-v6-2.2.boot}"
+nydus_boot="${NYDUS_BOOT:-$root/../shared/testdata/nydus/rafs-v6-2.2.boot}"
 
 cmake --preset fuzz >/dev/null || { echo "fuzz.sh: configure failed" >&2; exit 2; }
 cmake --build --preset fuzz --target erofs_reader_fuzz || { echo "fuzz.sh: build failed" >&2; exit 2; }

@@ -16,7 +16,7 @@
 namespace tessera::builder {
 namespace {
 
-constexpr const char* kNydusBoot = "/work/shared/testdata/nydus/rafs-v6-2.2.boot";
+constexpr const char* kNydusBoot = TESSERA_SHARED_DIR "/testdata/nydus/rafs-v6-2.2.boot";
 
 std::string ImageTool() {
   const char* dir = std::getenv("TESSERA_BIN_DIR");

@@ -26,7 +26,7 @@
 
 namespace tessera::erofs::reader_test {
 
-inline constexpr const char* kNydusBoot = "/work/shared/testdata/nydus/rafs-v6-2.2.boot";
+inline constexpr const char* kNydusBoot = TESSERA_SHARED_DIR "/testdata/nydus/rafs-v6-2.2.boot";
 
 // Deterministic non-repeating bytes.
 inline std::vector<uint8_t> PatternBytes(size_t n, uint32_t seed) {
