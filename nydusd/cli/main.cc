@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
       ->check(CLI::ExistingDirectory);
   auto* cache = app.add_option("--cache-dir", config.cache_dir, "chunk cache directory");
   auto* sock = app.add_option("--apisock", config.apisock, "HTTP API unix socket");
+  auto* limit = app.add_option("--cache-limit", config.cache_limit,
+                               "cache size limit in bytes (0: unlimited); evicts cold data");
   auto* threads = app.add_option("--threads", config.threads, "FUSE worker threads");
   app.add_option("--config", config_file, "JSON config file (flags override it)")
       ->check(CLI::ExistingFile);
@@ -46,6 +48,7 @@ int main(int argc, char** argv) {
     if (cache->count() == 0) config.cache_dir = from_file.cache_dir;
     if (sock->count() == 0) config.apisock = from_file.apisock;
     if (threads->count() == 0) config.threads = from_file.threads;
+    if (limit->count() == 0) config.cache_limit = from_file.cache_limit;
     if (all->count() == 0) config.prefetch_all = from_file.prefetch_all;
     if (rate->count() == 0) config.prefetch_rate = from_file.prefetch_rate;
     config.merge_limit = from_file.merge_limit;

@@ -1,7 +1,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <ctime>
+#include <filesystem>
+#include <set>
 
 #include "daemon_impl.h"
 
@@ -27,7 +30,58 @@ void Daemon::FlushLoop() {
       Status st = m->fs->cache().Flush();
       if (!st) logger_.Warn("cache flush failed", {{"error", st.error().ToString()}});
     }
+    if (config_.cache_limit > 0) EnforceCacheLimit();
   }
+}
+
+uint64_t Daemon::CacheDirBytes() const {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(config_.cache_dir, ec)) {
+    struct stat st {};
+    if (e.path().extension() == ".raw" && ::stat(e.path().c_str(), &st) == 0) {
+      total += static_cast<uint64_t>(st.st_blocks) * 512;
+    }
+  }
+  return total;
+}
+
+void Daemon::EnforceCacheLimit() {
+  uint64_t used = CacheDirBytes();
+  metrics_.SetCacheBytes(used);
+  if (used <= config_.cache_limit) return;
+  std::set<std::string> in_use;
+  for (const auto& [mp, m] : mounts_) {
+    for (const auto& f : m->fs->cache().CacheFiles()) in_use.insert(f);
+  }
+  // 1. Cache files of images nobody serves now, least recently modified first.
+  std::vector<std::pair<int64_t, std::string>> idle;
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(config_.cache_dir, ec)) {
+    struct stat st {};
+    if (e.path().extension() != ".raw" || in_use.count(e.path().string())) continue;
+    if (::stat(e.path().c_str(), &st) == 0) idle.emplace_back(st.st_mtim.tv_sec, e.path().string());
+  }
+  std::sort(idle.begin(), idle.end());
+  for (const auto& [mtime, path] : idle) {
+    if (used <= config_.cache_limit) break;
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) continue;
+    std::string bitmap = path.substr(0, path.size() - 4) + ".bitmap";
+    ::unlink(bitmap.c_str());
+    if (::unlink(path.c_str()) == 0) {
+      used -= std::min<uint64_t>(used, static_cast<uint64_t>(st.st_blocks) * 512);
+      metrics_.Evicted(static_cast<uint64_t>(st.st_blocks) * 512);
+      logger_.Info("cache: removed an unused image's cache file", {{"file", path}});
+    }
+  }
+  // 2. Last resort: cold chunks of images in use.
+  for (const auto& [mp, m] : mounts_) {
+    if (used <= config_.cache_limit) break;
+    uint64_t freed = m->fs->cache().EvictCold(used - config_.cache_limit);
+    used -= std::min(used, freed);
+  }
+  metrics_.SetCacheBytes(used);
 }
 
 Status Daemon::AddMount(const MountConfig& mc) {

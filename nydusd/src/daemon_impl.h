@@ -57,6 +57,9 @@ class Daemon {
     std::thread loop;
   };
   void FlushLoop();
+  // Keeps the cache directory under config_.cache_limit (see DaemonConfig). Caller holds mu_.
+  void EnforceCacheLimit();
+  uint64_t CacheDirBytes() const;
   static void Stop(Mount& m);
 
   DaemonConfig config_;

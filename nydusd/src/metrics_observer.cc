@@ -52,6 +52,10 @@ std::string DaemonMetrics::Render() const {
   Header(o, "tessera_chunk_corrupt_total", "counter",
          "Chunks whose bytes failed their sha256 (never served).");
   Line(o, "tessera_chunk_corrupt_total", "", corrupt_chunks_);
+  Header(o, "tessera_cache_evicted_bytes_total", "counter", "Cache bytes freed by eviction.");
+  Line(o, "tessera_cache_evicted_bytes_total", "", evicted_bytes_);
+  Header(o, "tessera_cache_bytes", "gauge", "Bytes the cache directory holds on disk.");
+  Line(o, "tessera_cache_bytes", "", cache_bytes_);
   Header(o, "tessera_read_bytes_total", "counter", "File bytes returned to readers.");
   Line(o, "tessera_read_bytes_total", "", read_bytes_);
   Header(o, "tessera_fuse_ops_total", "counter", "FUSE requests by operation.");

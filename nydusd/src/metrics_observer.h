@@ -29,6 +29,8 @@ class DaemonMetrics final : public storage::CacheObserver, public FuseObserver {
   void ExtentsReady(uint64_t count) override { extents_ready_ += count; }
   void Op(const char* name, std::chrono::nanoseconds latency, bool ok) override;
   void BytesRead(uint64_t bytes) override { read_bytes_ += bytes; }
+  void Evicted(uint64_t bytes) override { evicted_bytes_ += bytes; }
+  void SetCacheBytes(uint64_t bytes) { cache_bytes_ = bytes; }
 
   uint64_t backend_bytes() const { return backend_bytes_; }
   uint64_t backend_requests() const { return backend_requests_; }
@@ -44,6 +46,7 @@ class DaemonMetrics final : public storage::CacheObserver, public FuseObserver {
   std::atomic<uint64_t> backend_requests_{0}, backend_bytes_{0}, backend_errors_{0}, backend_ns_{0};
   std::atomic<uint64_t> cache_hits_{0}, cache_misses_{0}, cache_hit_bytes_{0}, cache_miss_bytes_{0};
   std::atomic<uint64_t> corrupt_chunks_{0}, extents_ready_{0}, read_bytes_{0};
+  std::atomic<uint64_t> evicted_bytes_{0}, cache_bytes_{0};
   std::atomic<uint64_t> op_count_[kOps] = {}, op_errors_[kOps] = {}, op_ns_[kOps] = {};
 };
 

@@ -69,6 +69,7 @@ HttpResponse ApiServer::GetDaemon(const HttpRequest&) {
   info.config.backend = "localfs";
   info.config.cache_dir = c.cache_dir;
   info.config.threads = c.threads;
+  info.config.cache_limit_bytes = c.cache_limit;
   info.config.prefetch = c.prefetch;
   info.config.validate_digests = true;
   return HttpResponse::Json(200, api::EncodeDaemonInfo(info));

@@ -1,4 +1,6 @@
 // BlobCache: on-demand fetch, verify, cache and read of raw-device bytes.
+#include <fcntl.h>
+
 #include <algorithm>
 #include <future>
 #include <map>
@@ -236,7 +238,9 @@ Status BlobCache::ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out
     return MakeError(ErrorCode::kOutOfRange, "cache: read past device " + std::to_string(blob));
   }
   if (out.empty()) return Ok();
+  std::shared_lock<std::shared_mutex> evict_guard(dev->evict_mutex());
   auto [first, last] = dev->Overlapping(offset, out.size());
+  dev->MarkUsed(first, last);
   bool all_ready = true;
   for (uint32_t e = first; e < last && all_ready; ++e) all_ready = dev->Ready(e);
   RETURN_IF_ERROR(m.EnsureReady(blob, first, last));
@@ -251,6 +255,7 @@ Status BlobCache::ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out
 Status BlobCache::Fetch(uint32_t blob, uint64_t offset, uint64_t length) {
   Impl& m = *impl_;
   if (blob >= m.devices.size() || m.devices[blob] == nullptr) return Ok();
+  std::shared_lock<std::shared_mutex> evict_guard(m.devices[blob]->evict_mutex());
   auto [first, last] = m.devices[blob]->Overlapping(offset, length);
   return m.EnsureReady(blob, first, last);
 }
@@ -277,6 +282,30 @@ CacheUsage BlobCache::Usage() const {
     }
   }
   return u;
+}
+
+uint64_t BlobCache::EvictCold(uint64_t bytes) {
+  constexpr uint64_t kBlock = kBlockSize;
+  uint64_t freed = 0;
+  for (auto& dev : impl_->devices) {
+    if (!dev) continue;
+    std::unique_lock<std::shared_mutex> lock(dev->evict_mutex());
+    for (uint32_t e = 0; e < dev->extents().size() && freed < bytes; ++e) {
+      if (!dev->Ready(e) || dev->TestAndClearUsed(e)) continue;
+      const ExtentEntry& ext = dev->extents()[e];
+      uint64_t lo = ext.raw_offset / kBlock * kBlock;
+      uint64_t hi = (ext.raw_offset + ext.size + kBlock - 1) / kBlock * kBlock;
+      // Every extent sharing those blocks loses its bytes too.
+      auto [first, last] = dev->Overlapping(lo, hi - lo);
+      for (uint32_t x = first; x < last; ++x) dev->ClearReady(x);
+      if (::fallocate(dev->fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(lo),
+                      static_cast<off_t>(hi - lo)) == 0) {
+        freed += hi - lo;
+      }
+    }
+  }
+  impl_->obs().Evicted(freed);
+  return freed;
 }
 
 std::vector<std::string> BlobCache::CacheFiles() const {

@@ -56,6 +56,7 @@ Result<std::unique_ptr<DeviceCache>> DeviceCache::Open(const BootstrapTables& t,
   uint32_t n = static_cast<uint32_t>(d->extents_.size());
   d->ready_ = LoadBitmap(d->bitmap_path_, d->fingerprint_, n, &d->rebuilt_);
   d->verified_.assign(d->ready_.size(), 0);
+  d->used_.assign(d->ready_.size(), 0);
   TRY(d->fd_, UniqueFd::Open(d->path_, O_RDWR | O_CREAT, 0644));
   struct stat st {};
   if (::fstat(d->fd_.get(), &st) != 0) return ErrnoError(errno, "stat " + d->path_);
@@ -116,6 +117,18 @@ void DeviceCache::ClearReady(uint32_t e) {
   SetBit(ready_, e, false);
   SetBit(verified_, e, false);
   dirty_ = true;
+}
+
+void DeviceCache::MarkUsed(uint32_t first, uint32_t last) {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (uint32_t e = first; e < last; ++e) SetBit(used_, e, true);
+}
+
+bool DeviceCache::TestAndClearUsed(uint32_t e) {
+  std::lock_guard<std::mutex> lock(mu_);
+  bool used = Bit(used_, e);
+  SetBit(used_, e, false);
+  return used;
 }
 
 uint32_t DeviceCache::ReadyCount() const {

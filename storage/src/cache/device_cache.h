@@ -3,6 +3,7 @@
 
 #include <cstdint>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <utility>
@@ -36,6 +37,12 @@ class DeviceCache {
   void MarkVerified(uint32_t extent);
   void ClearReady(uint32_t extent);
   uint32_t ReadyCount() const;
+  // Second-chance bits for eviction: set when read, cleared (and tested) by the evictor.
+  void MarkUsed(uint32_t first, uint32_t last);
+  bool TestAndClearUsed(uint32_t extent);
+  // Readers hold it shared from the readiness check to the pread; eviction holds it exclusive,
+  // so a reader never sees a hole punched under an extent it found ready.
+  std::shared_mutex& evict_mutex() { return evict_mu_; }
   bool rebuilt() const { return rebuilt_; }
   Status Persist();
 
@@ -52,7 +59,9 @@ class DeviceCache {
   mutable std::mutex mu_;  // guards ready_, verified_, dirty_
   std::vector<uint8_t> ready_;
   std::vector<uint8_t> verified_;
+  std::vector<uint8_t> used_;
   bool dirty_ = false;
+  std::shared_mutex evict_mu_;
 };
 
 }  // namespace tessera::storage::cache_internal

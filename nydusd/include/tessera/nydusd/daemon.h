@@ -26,6 +26,10 @@ struct MountConfig {
 struct DaemonConfig {
   std::vector<MountConfig> mounts;  // the first comes from the command line
   std::string cache_dir = "/var/cache/tessera";
+  // Upper bound on the cache directory's data (bytes on disk); 0 = unlimited. Over it, cache
+  // files of images no longer served are deleted first (oldest first), then cold chunks of
+  // served images are evicted (they are fetched again when read).
+  uint64_t cache_limit = 0;
   std::string apisock;  // empty: no API
   unsigned threads = 4;
   // Backend reads of adjacent frames are merged up to this many compressed bytes.

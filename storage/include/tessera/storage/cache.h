@@ -49,6 +49,7 @@ class CacheObserver {
   virtual void CacheMiss(uint64_t /*bytes*/) {}
   virtual void ChunkCorrupt() {}
   virtual void ExtentsReady(uint64_t /*count*/) {}
+  virtual void Evicted(uint64_t /*bytes*/) {}
 };
 
 struct CacheOptions {
@@ -79,6 +80,10 @@ class BlobCache {
   // Persists the ready bitmaps (after syncing the cache files).
   Status Flush();
   CacheUsage Usage() const;
+  // Frees up to `bytes` of cached data (punching holes in the cache files), taking extents not
+  // read since the previous call first (second chance). Evicted extents are fetched again on
+  // the next read. Returns the bytes freed.
+  uint64_t EvictCold(uint64_t bytes);
   // Cache file paths, in device order (empty string for a device with no data).
   std::vector<std::string> CacheFiles() const;
 
