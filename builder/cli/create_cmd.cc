@@ -17,7 +17,7 @@ struct CreateArgs {
   std::string chunk_size = "1M", cdc_min = "64K", cdc_avg = "256K", cdc_max = "1M";
   std::string frame_size = "1M", inline_threshold = "512", prefetch_list;
   std::vector<std::string> chunk_dicts;
-  int level = 3;
+  int level = -1;  // -1: the codec's default (zstd 3, lz4 0 = fast)
   size_t threads = 0;
   int64_t timestamp = 0;
   bool json = false, quiet = false;
@@ -42,8 +42,8 @@ void AddOptions(CLI::App& app, CreateArgs& a) {
   app.add_option("--compression", a.compression, "zstd, lz4 or none")
       ->check(CLI::IsMember({"zstd", "lz4", "none"}))
       ->capture_default_str();
-  app.add_option("--compression-level", a.level, "zstd 1..22, lz4 0 (fast) or 1..12 (HC)")
-      ->capture_default_str();
+  app.add_option("--compression-level", a.level,
+                 "zstd 1..22 (default 3), lz4 0 = fast (default) or 1..12 = HC");
   app.add_option("--frame-size", a.frame_size, "small chunks are compressed together up to this")
       ->capture_default_str();
   app.add_option("--inline-threshold", a.inline_threshold,
@@ -80,7 +80,7 @@ Result<CreateOptions> ToOptions(const CreateArgs& a) {
   o.frame_size = static_cast<uint32_t>(frame);
   o.inline_threshold = static_cast<uint32_t>(inline_max);
   TRY(o.codec, ParseCodec(a.compression));
-  o.compression_level = a.level;
+  o.compression_level = a.level >= 0 ? a.level : (o.codec == Codec::kLz4 ? 0 : 3);
   o.threads = a.threads;
   o.build_time = a.timestamp;
   o.chunk_dicts = a.chunk_dicts;
