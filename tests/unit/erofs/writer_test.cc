@@ -186,12 +186,24 @@ TEST(WriterTest, HardLinksShareOneInodeOfEveryType) {
   EXPECT_EQ(Sb(b).inos, 6u);
   // '..' of the subdirectory names the root; file types per entry.
   for (const auto& d : DecodeDir(b, sub_nid)) {
-    if (d.name == "..") EXPECT_EQ(d.nid, 128u);
-    if (d.name == ".") EXPECT_EQ(d.nid, sub_nid);
-    if (d.name == "f2") EXPECT_EQ(d.type, 1);
-    if (d.name == "l2") EXPECT_EQ(d.type, 7);
-    if (d.name == "p2") EXPECT_EQ(d.type, 5);
-    if (d.name == "w2") EXPECT_EQ(d.type, 3);
+    if (d.name == "..") {
+      EXPECT_EQ(d.nid, 128u);
+    }
+    if (d.name == ".") {
+      EXPECT_EQ(d.nid, sub_nid);
+    }
+    if (d.name == "f2") {
+      EXPECT_EQ(d.type, 1);
+    }
+    if (d.name == "l2") {
+      EXPECT_EQ(d.type, 7);
+    }
+    if (d.name == "p2") {
+      EXPECT_EQ(d.type, 5);
+    }
+    if (d.name == "w2") {
+      EXPECT_EQ(d.type, 3);
+    }
   }
 }
 
@@ -224,8 +236,12 @@ TEST(WriterTest, DeviceFifoSocketAndEmptyFileEncoding) {
   EXPECT_EQ(e.u, kNullAddr);
   EXPECT_EQ(e.size, 0u);
   for (const auto& d : DecodeDir(b, 128)) {
-    if (d.name == "blk") EXPECT_EQ(d.type, 4);
-    if (d.name == "sock") EXPECT_EQ(d.type, 6);
+    if (d.name == "blk") {
+      EXPECT_EQ(d.type, 4);
+    }
+    if (d.name == "sock") {
+      EXPECT_EQ(d.type, 6);
+    }
   }
 }
 
