@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what it needs, builds, and runs
 #   1. unit tests and style checks under AddressSanitizer + UBSan (build-asan/),
-#   2. integration tests (real kernel mounts, fsck.erofs, mkfs.erofs) on the release build (build/),
+#   2. integration tests (real kernel and FUSE mounts, fsck.erofs, mkfs.erofs, GNU tar, overlayfs)
+#      on the release build (build/), then the daemon tests again with an ASan/UBSan tesserad,
 #   3. the libFuzzer targets for a bounded time (build-fuzz/; FUZZ_SECONDS, default 60 each).
 # Needs root (mounts). Prints one closing line "total: N passed, M failed".
 set -uo pipefail
@@ -19,8 +20,8 @@ start=$(date +%s)
 echo "== build (release)"
 bash scripts/build.sh release || exit 1
 echo "== build (asan-ubsan: unit tests only)"
-bash scripts/build.sh asan-ubsan tessera-image common_test erofs_test storage_test builder_test \
-  support_test nydusd_client_test || exit 1
+bash scripts/build.sh asan-ubsan tessera-image tesserad tesseractl common_test erofs_test \
+  storage_test builder_test support_test nydusd_client_test || exit 1
 
 passed=0
 failed=0
@@ -46,6 +47,9 @@ run_ctest() {
 
 run_ctest unit --test-dir build-asan -L unit -j2
 run_ctest integration --test-dir build -LE unit
+# The daemon itself under ASan/UBSan: the FUSE tests again with build-asan's tesserad.
+TESSERA_BIN_DIR="$PWD/build-asan/bin" run_ctest daemon-asan --test-dir build \
+  -R 'DaemonTest\.(ConcurrentReadersGetExactBytes|ServesTreeColdAndWarm|CorruptChunk.*|RestartReads.*)'
 
 echo "== fuzz"
 if FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh; then

@@ -109,9 +109,9 @@ Status Daemon::AddMount(const MountConfig& mc) {
       logger_.Error("fuse loop failed", {{"mountpoint", mp}, {"error", st.error().ToString()}});
   });
   if (config_.prefetch) {
-    m->prefetcher = std::make_unique<Prefetcher>(*m->fs, mc.prefetch_files,
-                                                 config_.prefetch_all || mc.prefetch_all,
-                                                 config_.prefetch_rate, logger_);
+    m->prefetcher = std::make_unique<Prefetcher>(
+        *m->fs, mc.prefetch_files, config_.prefetch_all || mc.prefetch_all, config_.prefetch_rate,
+        config_.prefetch_threads, logger_);
   }
   m->mounted_at = static_cast<int64_t>(std::time(nullptr));
   logger_.Info("mounted", {{"mountpoint", mp}, {"bootstrap", mc.bootstrap}});

@@ -2,11 +2,18 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 namespace tessera::nydusd {
 
 Prefetcher::Prefetcher(const ImageFs& fs, std::vector<std::string> extra_paths, bool all,
-                       uint64_t rate, Logger& logger)
-    : fs_(fs), extra_paths_(std::move(extra_paths)), all_(all), rate_(rate), logger_(logger) {
+                       uint64_t rate, unsigned threads, Logger& logger)
+    : fs_(fs),
+      extra_paths_(std::move(extra_paths)),
+      all_(all),
+      rate_(rate),
+      threads_(std::max(1u, threads)),
+      logger_(logger) {
   thread_ = std::thread([this] { Run(); });
 }
 
@@ -42,40 +49,48 @@ void Prefetcher::FetchFile(uint64_t nid) {
   }
 }
 
+// Each worker takes the next file of the list until it is exhausted.
+void Prefetcher::Worker() {
+  for (size_t i = next_++; i < nids_.size() && !stop_; i = next_++) {
+    FetchFile(nids_[i]);
+    ++progress_.files_done;
+  }
+}
+
+void Prefetcher::FetchAll() {
+  const auto& blobs = fs_.tables().blobs;
+  constexpr uint64_t kStep = 4u << 20;
+  for (uint32_t b = 0; b < blobs.size() && !stop_; ++b) {
+    for (uint64_t off = 0; off < blobs[b].raw_size && !stop_; off += kStep) {
+      uint64_t len = std::min(kStep, blobs[b].raw_size - off);
+      Status st = fs_.cache().Fetch(b, off, len);
+      if (!st) {
+        logger_.Warn("prefetch_all failed", {{"error", st.error().ToString()}});
+        return;
+      }
+      Throttle(len);
+    }
+  }
+}
+
 void Prefetcher::Run() {
   start_ = std::chrono::steady_clock::now();
-  std::vector<uint64_t> nids = fs_.tables().prefetch;
+  nids_ = fs_.tables().prefetch;
   for (const auto& path : extra_paths_) {
     auto nid = fs_.reader().ResolvePath(path);
     if (nid) {
-      nids.push_back(*nid);
+      nids_.push_back(*nid);
     } else {
       logger_.Warn("prefetch: no such file", {{"path", path}});
     }
   }
-  progress_.files_total = nids.size();
-  for (uint64_t nid : nids) {
-    if (stop_) break;
-    FetchFile(nid);
-    ++progress_.files_done;
-  }
-  if (all_) {
-    const auto& blobs = fs_.tables().blobs;
-    constexpr uint64_t kStep = 4u << 20;
-    for (uint32_t b = 0; b < blobs.size() && !stop_; ++b) {
-      for (uint64_t off = 0; off < blobs[b].raw_size && !stop_; off += kStep) {
-        uint64_t len = std::min(kStep, blobs[b].raw_size - off);
-        Status st = fs_.cache().Fetch(b, off, len);
-        if (!st) {
-          logger_.Warn("prefetch_all failed", {{"error", st.error().ToString()}});
-          break;
-        }
-        Throttle(len);
-      }
-    }
-  }
+  progress_.files_total = nids_.size();
+  std::vector<std::thread> workers;
+  for (unsigned t = 1; t < threads_; ++t) workers.emplace_back([this] { Worker(); });
+  Worker();
+  for (auto& w : workers) w.join();
+  if (all_) FetchAll();
   progress_.finished = true;
   logger_.Info("prefetch finished", {{"bytes", std::to_string(progress_.bytes.load())}});
 }
-
 }  // namespace tessera::nydusd

@@ -23,21 +23,27 @@ struct PrefetchProgress {
 
 class Prefetcher {
  public:
+  // `threads` workers share the list (and the rate limit).
   Prefetcher(const ImageFs& fs, std::vector<std::string> extra_paths, bool all, uint64_t rate,
-             Logger& logger);
+             unsigned threads, Logger& logger);
   ~Prefetcher();  // stops and joins
   const PrefetchProgress& progress() const { return progress_; }
 
  private:
   void Run();
+  void Worker();
   void Throttle(uint64_t bytes);
   void FetchFile(uint64_t nid);
+  void FetchAll();
 
   const ImageFs& fs_;
   std::vector<std::string> extra_paths_;
   bool all_;
   uint64_t rate_;
+  unsigned threads_;
   Logger& logger_;
+  std::vector<uint64_t> nids_;
+  std::atomic<size_t> next_{0};
   PrefetchProgress progress_;
   std::atomic<bool> stop_{false};
   std::chrono::steady_clock::time_point start_;

@@ -29,6 +29,7 @@ Result<std::unique_ptr<FuseServer>> FuseServer::Mount(const ImageFs& fs, const F
   for (auto& a : args_s) argv.push_back(a.data());
   struct fuse_args args = FUSE_ARGS_INIT(static_cast<int>(argv.size()), argv.data());
   st.session = fuse_session_new(&args, FuseOps(), sizeof(struct fuse_lowlevel_ops), &st);
+  fuse_opt_free_args(&args);  // libfuse may have copied the arguments into its own list
   if (st.session == nullptr) {
     return MakeError(ErrorCode::kIo, "fuse: cannot create a session (options " + opts + ")");
   }
@@ -61,7 +62,9 @@ void FuseServer::Exit() {
 
 FuseServer::~FuseServer() {
   if (state_ && state_->session != nullptr) {
-    if (mounted_.exchange(false)) fuse_session_unmount(state_->session);
+    // Also after Exit(): it detached the mount, this frees libfuse's copy of the mountpoint.
+    mounted_ = false;
+    fuse_session_unmount(state_->session);
     fuse_session_destroy(state_->session);
   }
 }

@@ -32,8 +32,10 @@ struct BlobCache::Impl {
   std::vector<uint32_t> blob_of_chunk;
   std::vector<std::vector<uint32_t>> chunks_of_frame;  // global frame -> global chunks
 
-  std::mutex mu;  // guards in_flight, bad_chunks
-  std::map<FrameKey, std::shared_future<Status>> in_flight;
+  std::mutex mu;  // guards in_flight, bad_chunks; taken before a DeviceCache's bit lock
+  // Per device: a fetch stores into the device its caller reads (whose evict lock it holds), so
+  // a reader of another device placing the same chunk cannot wait for it.
+  std::map<std::pair<const DeviceCache*, FrameKey>, std::shared_future<Status>> in_flight;
   std::map<uint32_t, Error> bad_chunks;  // last verification failure per global chunk
 
   CacheObserver& obs() { return observer != nullptr ? *observer : null_observer; }
@@ -45,6 +47,7 @@ struct BlobCache::Impl {
   bool CheckCached(DeviceCache& dev, uint32_t e);
   Status FetchFrames(DeviceCache& dev, const std::vector<FrameKey>& frames);
   Status FetchGroup(DeviceCache& dev, const std::vector<FrameKey>& group);
+  bool FrameStored(const DeviceCache& dev, FrameKey key) const;
   Status StoreFrame(DeviceCache& dev, FrameKey key, std::span<const uint8_t> bytes);
 };
 
@@ -183,6 +186,16 @@ Status BlobCache::Impl::StoreFrame(DeviceCache& dev, FrameKey key,
   return Ok();
 }
 
+// True if all of dev's extents of the frame's chunks are ready (another request stored it).
+bool BlobCache::Impl::FrameStored(const DeviceCache& dev, FrameKey key) const {
+  for (uint32_t c : chunks_of_frame[tables->blobs[key.first].first_frame + key.second]) {
+    for (auto [unused, e] : dev.ExtentsOfChunk(c)) {
+      if (!dev.Ready(e)) return false;
+    }
+  }
+  return true;
+}
+
 // One backend read for a run of adjacent frames; concurrent callers share it per frame.
 Status BlobCache::Impl::FetchGroup(DeviceCache& dev, const std::vector<FrameKey>& group) {
   std::vector<std::shared_future<Status>> waits;
@@ -192,11 +205,15 @@ Status BlobCache::Impl::FetchGroup(DeviceCache& dev, const std::vector<FrameKey>
   {
     std::lock_guard<std::mutex> lock(mu);
     for (FrameKey k : group) {
-      auto it = in_flight.find(k);
+      auto it = in_flight.find({&dev, k});
       if (it != in_flight.end()) {
         waits.push_back(it->second);
+      } else if (FrameStored(dev, k)) {
+        // Fetched by a request that finished after the caller found the frame missing (a
+        // request leaves in_flight only after storing its frames).
+        continue;
       } else {
-        in_flight.emplace(k, shared);
+        in_flight.emplace(std::make_pair(&dev, k), shared);
         mine.push_back(k);
       }
     }
@@ -218,7 +235,7 @@ Status BlobCache::Impl::FetchGroup(DeviceCache& dev, const std::vector<FrameKey>
     }
     promise.set_value(result);
     std::lock_guard<std::mutex> lock(mu);
-    for (FrameKey k : mine) in_flight.erase(k);
+    for (FrameKey k : mine) in_flight.erase({&dev, k});
   }
   for (auto& w : waits) {
     Status st = w.get();

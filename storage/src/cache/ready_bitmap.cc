@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
@@ -41,7 +42,7 @@ Status SaveBitmap(const std::string& path, const Sha256Digest& fingerprint,
   std::memcpy(out.data(), kMagic, 8);
   PutU32(out.data() + 8, count);
   std::memcpy(out.data() + 12, fingerprint.data(), 32);
-  std::memcpy(out.data() + kHeader, bits.data(), bits.size());
+  std::copy(bits.begin(), bits.end(), out.begin() + kHeader);  // bits may be empty (no extents)
   PutU32(out.data() + kHeader + bits.size(), Crc(std::span(out).first(kHeader + bits.size())));
   std::string tmp = path + ".tmp";
   RETURN_IF_ERROR(WriteFile(tmp, out));

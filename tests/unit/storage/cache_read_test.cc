@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "cache_test_util.h"
+#include "cache_test_fixture.h"
 
 #include "tessera/storage/cache.h"
 
@@ -135,11 +135,11 @@ TEST_F(CacheReadTest, EndToEndExtentsShareBlocks) {
   uint64_t shared = extents[1].raw_offset / kBlockSize * kBlockSize;
   EXPECT_TRUE(ReadMatches(**cache, 0, shared, kBlockSize));
   EXPECT_EQ((*cache)->Usage().extents_ready, 2u);
-  EXPECT_EQ(backend_->RequestedBytes(), FrameOfChunk(0).compressed_size +
-                                            FrameOfChunk(1).compressed_size);
+  EXPECT_EQ(backend_->RequestedBytes(),
+            FrameOfChunk(0).compressed_size + FrameOfChunk(1).compressed_size);
   // Crossing a file boundary (end of {3, 4, 5}, gap, start of {6, 7}) and the whole device.
-  EXPECT_TRUE(ReadMatches(**cache, 0, extents[5].raw_offset, extents[6].raw_offset + 10 -
-                                                                 extents[5].raw_offset));
+  EXPECT_TRUE(ReadMatches(**cache, 0, extents[5].raw_offset,
+                          extents[6].raw_offset + 10 - extents[5].raw_offset));
   EXPECT_TRUE(ReadAllMatches(**cache, 0));
 }
 
@@ -149,8 +149,8 @@ TEST_F(CacheReadTest, ReadsPastTheDeviceAreOutOfRange) {
   ASSERT_TRUE(cache) << cache.error().ToString();
   const uint64_t r = RawSize();
   const uint64_t max = std::numeric_limits<uint64_t>::max();
-  std::vector<std::pair<uint64_t, uint64_t>> bad = {
-      {r, 1}, {r - 1, 2}, {0, r + 1}, {r + 1, 0}, {max, 1}, {max, 0}, {max - 10, 20}};
+  std::vector<std::pair<uint64_t, uint64_t>> bad = {{r, 1},   {r - 1, 2}, {0, r + 1},    {r + 1, 0},
+                                                    {max, 1}, {max, 0},   {max - 10, 20}};
   for (auto [offset, length] : bad) {
     std::vector<uint8_t> buf(length);
     Status st = (*cache)->ReadRaw(0, offset, buf);
@@ -187,6 +187,46 @@ TEST_F(CacheReadTest, DeviceWithRawSizeZeroHasNoCacheFile) {
   EXPECT_EQ(u.bytes_total, kSizes[0] + kSizes[1]);
   EXPECT_EQ(backend_->RequestCount(), 0u);
   EXPECT_TRUE(ReadAllMatches(**cache, 0));
+}
+
+TEST_F(CacheReadTest, DeviceWithoutExtentsReadsZeros) {
+  AddBlob(kSizes);
+  Build({{Layout::kAligned, {{{}, 2}}}});
+  ASSERT_EQ(image_.tables->blobs[0].raw_size, 2 * kBlockSize);
+  auto cache = Open();
+  ASSERT_TRUE(cache) << cache.error().ToString();
+  EXPECT_TRUE(ReadAllMatches(**cache, 0));
+  EXPECT_EQ(backend_->RequestCount(), 0u);
+  EXPECT_EQ((*cache)->Usage().extents_total, 0u);
+  Status st = (*cache)->Flush();
+  EXPECT_TRUE(st) << Describe(st);
+  cache->reset();
+  auto reopened = Open();  // an empty bitmap is valid too
+  ASSERT_TRUE(reopened) << reopened.error().ToString();
+  EXPECT_TRUE(ReadAllMatches(**reopened, 0));
+}
+
+// Extents may place a slice of a chunk, and one chunk at several places: one fetch fills all.
+TEST_F(CacheReadTest, SlicesAndRepeatsOfAChunk) {
+  AddBlob(kSizes);
+  Build({{Layout::kAligned, {{{0, 1, 2, 3}}, {{2}, 1}}}});
+  BootstrapTables t = *image_.tables;
+  t.extents[1].chunk_offset = 300;  // the middle of chunk 1
+  t.extents[1].size = static_cast<uint32_t>(kSizes[1] - 500);
+  t.extents[3].chunk_offset = 4096;  // chunk 3 from its second block
+  t.extents[3].size = 5000;
+  SetTables(t);
+  auto cache = Open();
+  ASSERT_TRUE(cache) << cache.error().ToString();
+  EXPECT_TRUE(ReadMatches(**cache, 0, Extents(0)[1].raw_offset - 10, 200));
+  EXPECT_TRUE(ReadMatches(**cache, 0, Extents(0)[3].raw_offset, 5000));
+  EXPECT_TRUE(ReadMatches(**cache, 0, Extents(0)[2].raw_offset, kSizes[2]));
+  EXPECT_EQ((*cache)->Usage().extents_ready, 4u) << "chunk 2 stored at both of its places";
+  size_t requests = backend_->RequestCount();
+  EXPECT_TRUE(ReadMatches(**cache, 0, Extents(0)[4].raw_offset, kSizes[2]));
+  EXPECT_EQ(backend_->RequestCount(), requests) << "the second place of chunk 2 was filled too";
+  EXPECT_TRUE(ReadAllMatches(**cache, 0));
+  EXPECT_EQ((*cache)->Usage().bytes_total, kSizes[0] + (kSizes[1] - 500) + 2 * kSizes[2] + 5000);
 }
 
 TEST_F(CacheReadTest, SecondReadIsServedFromCache) {
@@ -271,14 +311,14 @@ TEST_F(CacheReadTest, FetchMakesARangeReadyWithoutReadingIt) {
   auto cache = Open();
   ASSERT_TRUE(cache) << cache.error().ToString();
   const auto extents = Extents(0);
-  Status st = (*cache)->Fetch(0, extents[1].raw_offset, extents[3].raw_offset + 1 -
-                                                            extents[1].raw_offset);
+  Status st =
+      (*cache)->Fetch(0, extents[1].raw_offset, extents[3].raw_offset + 1 - extents[1].raw_offset);
   ASSERT_TRUE(st) << Describe(st);
   EXPECT_EQ((*cache)->Usage().extents_ready, 3u) << "chunks 1, 2 and 3";
   EXPECT_EQ(observer_.hits + observer_.misses, 0u) << "Fetch is not a read";
   size_t requests = backend_->RequestCount();
-  EXPECT_TRUE(ReadMatches(**cache, 0, extents[1].raw_offset, extents[3].raw_offset + 100 -
-                                                                 extents[1].raw_offset));
+  EXPECT_TRUE(ReadMatches(**cache, 0, extents[1].raw_offset,
+                          extents[3].raw_offset + 100 - extents[1].raw_offset));
   EXPECT_EQ(backend_->RequestCount(), requests);
   EXPECT_EQ(observer_.hits, 1u);
 }

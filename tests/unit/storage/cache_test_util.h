@@ -1,11 +1,10 @@
-// Helpers for the BlobCache tests (cache_*_test.cc): real blobs written with BlobWriter into a
-// TempDir, bootstrap tables built by hand the way the builder lays out raw devices, a
-// fault-injecting BlobBackend over the localfs backend and an observer that counts events.
+// Helpers for the BlobCache tests (cache_*_test.cc): real blobs written with BlobWriter,
+// bootstrap tables built by hand the way the builder lays out raw devices, a fault-injecting
+// BlobBackend over the localfs backend and an observer that counts events. The test fixture
+// using them is in cache_test_fixture.h.
 #pragma once
 
-#include <gtest/gtest.h>
-#include <sys/stat.h>
-
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -14,7 +13,6 @@
 #include <map>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <span>
 #include <string>
 #include <thread>
@@ -105,12 +103,32 @@ inline Status ValidateTables(const BootstrapTables& t) {
   return Ok();
 }
 
+// Validates tables over the given blobs (their chunks in table order) and computes the raw
+// devices they describe.
+inline Result<TestImage> MakeImage(const BootstrapTables& t,
+                                   const std::vector<const WrittenBlob*>& blobs) {
+  RETURN_IF_ERROR_CTX(ValidateTables(t), "test image");
+  std::vector<const std::vector<uint8_t>*> data;  // global chunk -> bytes
+  for (const WrittenBlob* b : blobs) {
+    for (const auto& c : b->chunks) data.push_back(&c);
+  }
+  TestImage image;
+  for (uint32_t d = 0; d < t.blobs.size(); ++d) {
+    std::vector<uint8_t> raw(t.blobs[d].raw_size, 0);
+    for (const ExtentEntry& e : t.DeviceExtents(d)) {
+      std::copy_n(data[e.chunk]->begin() + e.chunk_offset, e.size, raw.begin() + e.raw_offset);
+    }
+    image.raw.push_back(std::move(raw));
+  }
+  image.tables = std::make_shared<const BootstrapTables>(t);
+  return image;
+}
+
 // Device d is blob d; the chunk and frame tables are the blobs' metas in order.
 inline Result<TestImage> BuildImage(const std::vector<const WrittenBlob*>& blobs,
                                     const std::vector<DeviceSpec>& devices) {
   auto t = std::make_shared<BootstrapTables>();
   t->chunk_size = 1u << 20;
-  std::vector<const std::vector<uint8_t>*> data;  // global chunk -> bytes
   for (const WrittenBlob* b : blobs) {
     BlobInfo info;
     info.id = b->result.id;
@@ -121,19 +139,17 @@ inline Result<TestImage> BuildImage(const std::vector<const WrittenBlob*>& blobs
     info.chunk_count = static_cast<uint32_t>(b->result.meta.chunks.size());
     t->frames.insert(t->frames.end(), b->result.meta.frames.begin(), b->result.meta.frames.end());
     t->chunks.insert(t->chunks.end(), b->result.meta.chunks.begin(), b->result.meta.chunks.end());
-    for (const auto& c : b->chunks) data.push_back(&c);
     t->blobs.push_back(info);
   }
-  TestImage image;
   for (size_t d = 0; d < blobs.size(); ++d) {
     BlobInfo& info = t->blobs[d];
     info.first_extent = static_cast<uint32_t>(t->extents.size());
     uint64_t cursor = 0;
-    for (const FilePlacement& file : d < devices.size() ? devices[d].files
-                                                        : std::vector<FilePlacement>{}) {
+    for (const FilePlacement& file :
+         d < devices.size() ? devices[d].files : std::vector<FilePlacement>{}) {
       cursor += file.gap_blocks * kBlockSize;
       for (uint32_t c : file.chunks) {
-        if (c >= data.size()) return MakeError(ErrorCode::kInvalidArgument, "no such chunk");
+        if (c >= t->chunks.size()) return MakeError(ErrorCode::kInvalidArgument, "no such chunk");
         uint32_t size = t->chunks[c].size;
         t->extents.push_back({cursor, size, c, 0});
         cursor += size;
@@ -143,15 +159,8 @@ inline Result<TestImage> BuildImage(const std::vector<const WrittenBlob*>& blobs
     }
     info.extent_count = static_cast<uint32_t>(t->extents.size()) - info.first_extent;
     info.raw_size = cursor;
-    std::vector<uint8_t> raw(cursor, 0);
-    for (const ExtentEntry& e : t->DeviceExtents(static_cast<uint32_t>(d))) {
-      std::copy_n(data[e.chunk]->begin() + e.chunk_offset, e.size, raw.begin() + e.raw_offset);
-    }
-    image.raw.push_back(std::move(raw));
   }
-  RETURN_IF_ERROR_CTX(ValidateTables(*t), "test image");
-  image.tables = std::move(t);
-  return image;
+  return MakeImage(*t, blobs);
 }
 
 struct BackendRequest {
@@ -268,10 +277,11 @@ class CountingObserver final : public CacheObserver {
   }
   void ChunkCorrupt() override { ++corrupt; }
   void ExtentsReady(uint64_t count) override { extents_ready += count; }
+  void Evicted(uint64_t bytes) override { evicted_bytes += bytes; }
 
   std::atomic<uint64_t> backend_ok{0}, backend_failed{0}, backend_bytes{0};
   std::atomic<uint64_t> hits{0}, hit_bytes{0}, misses{0}, miss_bytes{0};
-  std::atomic<uint64_t> corrupt{0}, extents_ready{0};
+  std::atomic<uint64_t> corrupt{0}, extents_ready{0}, evicted_bytes{0};
 };
 
 inline Status FlipFileByte(const std::string& path, uint64_t offset, uint8_t mask = 0x01) {
@@ -286,92 +296,5 @@ inline bool AllZero(std::span<const uint8_t> bytes) {
 }
 
 inline std::string Describe(const Status& st) { return st ? "ok" : st.error().ToString(); }
-
-// A blob directory, a cache directory, the faulty backend and an observer; tests write blobs,
-// build an image, then open caches over it.
-class CacheTest : public ::testing::Test {
- protected:
-  void SetUp() override {
-    auto blobs = TempDir::Create("cache_test_blobs");
-    auto cache = TempDir::Create("cache_test_cache");
-    ASSERT_TRUE(blobs && cache) << "cannot create temp dirs";
-    blob_dir_.emplace(std::move(*blobs));
-    cache_dir_.emplace(std::move(*cache));
-    backend_ = std::make_shared<FaultyBackend>(blob_dir_->path());
-  }
-
-  // Writes a blob of distinct chunks of the given sizes into the blob directory.
-  const WrittenBlob& AddBlob(const std::vector<size_t>& sizes,
-                             const BlobWriterOptions& options = RawFrames()) {
-    auto w = WriteBlob(blob_dir_->path(), sizes, static_cast<uint32_t>(blobs_.size() + 1), options);
-    EXPECT_TRUE(w) << "writing test blob: " << w.error().ToString();
-    blobs_.push_back(w ? std::move(*w) : WrittenBlob{});
-    return blobs_.back();
-  }
-
-  // Builds image_ from the blobs written so far; device d places chunks as devices[d] says.
-  void Build(const std::vector<DeviceSpec>& devices) {
-    std::vector<const WrittenBlob*> blobs;
-    for (const auto& b : blobs_) blobs.push_back(&b);
-    auto image = BuildImage(blobs, devices);
-    ASSERT_TRUE(image) << image.error().ToString();
-    image_ = std::move(*image);
-  }
-
-  Result<std::unique_ptr<BlobCache>> Open(CacheOptions options = {}) {
-    options.dir = cache_dir_->path();
-    return BlobCache::Open(image_.tables, backend_, options, &observer_);
-  }
-
-  // Fresh, empty cache directory (the old one is removed).
-  void ResetCacheDir() {
-    auto cache = TempDir::Create("cache_test_cache");
-    ASSERT_TRUE(cache);
-    cache_dir_.emplace(std::move(*cache));
-  }
-
-  std::string Hex(uint32_t blob) const { return ToHex(blobs_[blob].result.id); }
-  std::string RawPath(uint32_t blob) const { return cache_dir_->path() + "/" + Hex(blob) + ".raw"; }
-  std::string BitmapPath(uint32_t blob) const {
-    return cache_dir_->path() + "/" + Hex(blob) + ".bitmap";
-  }
-  std::span<const ExtentEntry> Extents(uint32_t dev) const {
-    return image_.tables->DeviceExtents(dev);
-  }
-  const FrameEntry& FrameOfChunk(uint32_t global_chunk) const {
-    const BootstrapTables& t = *image_.tables;
-    uint32_t blob = t.BlobOfChunk(global_chunk);
-    return t.FrameOf(blob, t.chunks[global_chunk]);
-  }
-
-  // Reads [offset, offset + length) of device `dev` and compares it with the expected raw bytes.
-  ::testing::AssertionResult ReadMatches(BlobCache& cache, uint32_t dev, uint64_t offset,
-                                         uint64_t length) {
-    std::vector<uint8_t> got(length);
-    Status st = cache.ReadRaw(dev, offset, got);
-    std::string what = "device " + std::to_string(dev) + " [" + std::to_string(offset) + ", +" +
-                       std::to_string(length) + ")";
-    if (!st) return ::testing::AssertionFailure() << "read " << what << ": " << Describe(st);
-    const std::vector<uint8_t>& want = image_.raw[dev];
-    for (uint64_t i = 0; i < length; ++i) {
-      if (got[i] != want[offset + i]) {
-        return ::testing::AssertionFailure()
-               << what << ": first wrong byte at raw offset " << offset + i << " (got "
-               << int{got[i]} << ", want " << int{want[offset + i]} << ")";
-      }
-    }
-    return ::testing::AssertionSuccess();
-  }
-  ::testing::AssertionResult ReadAllMatches(BlobCache& cache, uint32_t dev) {
-    return ReadMatches(cache, dev, 0, image_.raw[dev].size());
-  }
-
-  std::optional<TempDir> blob_dir_;
-  std::optional<TempDir> cache_dir_;
-  std::shared_ptr<FaultyBackend> backend_;
-  CountingObserver observer_;
-  std::deque<WrittenBlob> blobs_;  // stable references
-  TestImage image_;
-};
 
 }  // namespace tessera::storage::cache_test
