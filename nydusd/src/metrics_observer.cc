@@ -8,71 +8,93 @@ namespace {
 constexpr const char* kOpNames[] = {"lookup",      "getattr",  "read",     "opendir",   "readdir",
                                     "readdirplus", "readlink", "getxattr", "listxattr", "other"};
 
-void Line(std::string& out, const char* name, const std::string& labels, uint64_t value) {
-  out += name;
-  if (!labels.empty()) out += "{" + labels + "}";
-  out += " " + std::to_string(value) + "\n";
-}
-
-void Header(std::string& out, const char* name, const char* type, const char* help) {
-  out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n";
+// Registration with fixed, valid names cannot fail; a failure is a bug worth stopping for.
+template <typename T>
+T* Must(Result<T*> r) {
+  if (!r) std::abort();
+  return *r;
 }
 
 }  // namespace
 
+DaemonMetrics::DaemonMetrics() {
+  MetricsRegistry& r = registry_;
+  backend_requests_ =
+      Must(r.AddCounter("tessera_backend_requests_total", "Backend read requests."));
+  backend_bytes_ = Must(r.AddCounter("tessera_backend_read_bytes_total",
+                                     "Compressed bytes read from blob backends."));
+  backend_errors_ = Must(r.AddCounter("tessera_backend_errors_total", "Failed backend reads."));
+  backend_latency_ = Must(r.AddHistogram("tessera_backend_read_duration_seconds",
+                                         "Latency of backend reads.", LatencyBuckets()));
+  cache_hits_ = Must(r.AddCounter("tessera_cache_hits_total", "Raw reads served from the cache."));
+  cache_misses_ =
+      Must(r.AddCounter("tessera_cache_misses_total", "Raw reads that had to fetch chunks."));
+  cache_hit_bytes_ = Must(r.AddCounter("tessera_cache_hit_bytes_total", "Bytes of cache hits."));
+  cache_miss_bytes_ =
+      Must(r.AddCounter("tessera_cache_miss_bytes_total", "Bytes of reads that fetched chunks."));
+  corrupt_ = Must(r.AddCounter("tessera_chunk_corrupt_total",
+                               "Chunks that failed their sha256 (never served)."));
+  extents_ready_ =
+      Must(r.AddCounter("tessera_chunks_fetched_total", "Chunks (extents) written to the cache."));
+  read_bytes_ = Must(r.AddCounter("tessera_read_bytes_total", "File bytes returned to readers."));
+  evicted_ =
+      Must(r.AddCounter("tessera_cache_evicted_bytes_total", "Cache bytes freed by eviction."));
+  cache_bytes_ =
+      Must(r.AddGauge("tessera_cache_bytes", "Bytes the cache directory holds on disk."));
+  chunks_ready_ = Must(r.AddGauge("tessera_chunks_ready", "Chunks (extents) in the cache."));
+  chunks_total_ = Must(r.AddGauge("tessera_chunks_total", "Chunks (extents) of served images."));
+  prefetch_bytes_ = Must(r.AddGauge("tessera_prefetch_bytes", "File bytes read by prefetch."));
+  prefetch_done_ = Must(r.AddGauge("tessera_prefetch_files_done", "Prefetch list files done."));
+  prefetch_total_ = Must(r.AddGauge("tessera_prefetch_files_total", "Prefetch list files."));
+  for (int i = 0; i < kOps; ++i) {
+    MetricLabels labels = {{"op", kOpNames[i]}};
+    op_latency_[i] =
+        Must(r.AddHistogram("tessera_fuse_op_duration_seconds",
+                            "FUSE requests by operation and latency.", LatencyBuckets(), labels));
+    op_errors_[i] = Must(
+        r.AddCounter("tessera_fuse_errors_total", "FUSE requests answered with an error.", labels));
+  }
+}
+
+void DaemonMetrics::SetSnapshot(const Snapshot& s) {
+  chunks_ready_->Set(static_cast<int64_t>(s.chunks_ready));
+  chunks_total_->Set(static_cast<int64_t>(s.chunks_total));
+  prefetch_bytes_->Set(static_cast<int64_t>(s.prefetch_bytes));
+  prefetch_done_->Set(static_cast<int64_t>(s.prefetch_files_done));
+  prefetch_total_->Set(static_cast<int64_t>(s.prefetch_files_total));
+}
+
 int DaemonMetrics::OpIndex(const char* name) {
-  constexpr int n = sizeof(kOpNames) / sizeof(kOpNames[0]);
-  for (int i = 0; i < n - 1; ++i) {
+  for (int i = 0; i < kOps - 1; ++i) {
     if (std::strcmp(kOpNames[i], name) == 0) return i;
   }
-  return n - 1;
+  return kOps - 1;
+}
+
+void DaemonMetrics::BackendRead(uint64_t bytes, std::chrono::nanoseconds latency, bool ok) {
+  backend_requests_->Inc();
+  if (ok) {
+    backend_bytes_->Inc(bytes);
+  } else {
+    backend_errors_->Inc();
+  }
+  backend_latency_->ObserveDuration(latency);
+}
+
+void DaemonMetrics::CacheHit(uint64_t bytes) {
+  cache_hits_->Inc();
+  cache_hit_bytes_->Inc(bytes);
+}
+
+void DaemonMetrics::CacheMiss(uint64_t bytes) {
+  cache_misses_->Inc();
+  cache_miss_bytes_->Inc(bytes);
 }
 
 void DaemonMetrics::Op(const char* name, std::chrono::nanoseconds latency, bool ok) {
   int i = OpIndex(name);
-  ++op_count_[i];
-  if (!ok) ++op_errors_[i];
-  op_ns_[i] += static_cast<uint64_t>(latency.count());
-}
-
-std::string DaemonMetrics::Render() const {
-  std::string o;
-  Header(o, "tessera_backend_requests_total", "counter", "Backend read requests.");
-  Line(o, "tessera_backend_requests_total", "", backend_requests_);
-  Header(o, "tessera_backend_read_bytes_total", "counter", "Compressed bytes read from backends.");
-  Line(o, "tessera_backend_read_bytes_total", "", backend_bytes_);
-  Header(o, "tessera_backend_errors_total", "counter", "Failed backend reads.");
-  Line(o, "tessera_backend_errors_total", "", backend_errors_);
-  Header(o, "tessera_backend_latency_seconds_total", "counter", "Time spent in backend reads.");
-  o += "tessera_backend_latency_seconds_total " + std::to_string(backend_ns_ / 1e9) + "\n";
-  Header(o, "tessera_cache_hits_total", "counter", "Raw-device reads served from the cache.");
-  Line(o, "tessera_cache_hits_total", "", cache_hits_);
-  Header(o, "tessera_cache_misses_total", "counter", "Raw-device reads that fetched chunks.");
-  Line(o, "tessera_cache_misses_total", "", cache_misses_);
-  Header(o, "tessera_chunk_corrupt_total", "counter",
-         "Chunks whose bytes failed their sha256 (never served).");
-  Line(o, "tessera_chunk_corrupt_total", "", corrupt_chunks_);
-  Header(o, "tessera_cache_evicted_bytes_total", "counter", "Cache bytes freed by eviction.");
-  Line(o, "tessera_cache_evicted_bytes_total", "", evicted_bytes_);
-  Header(o, "tessera_cache_bytes", "gauge", "Bytes the cache directory holds on disk.");
-  Line(o, "tessera_cache_bytes", "", cache_bytes_);
-  Header(o, "tessera_read_bytes_total", "counter", "File bytes returned to readers.");
-  Line(o, "tessera_read_bytes_total", "", read_bytes_);
-  Header(o, "tessera_fuse_ops_total", "counter", "FUSE requests by operation.");
-  constexpr int n = sizeof(kOpNames) / sizeof(kOpNames[0]);
-  for (int i = 0; i < n; ++i) {
-    Line(o, "tessera_fuse_ops_total", std::string("op=\"") + kOpNames[i] + "\"", op_count_[i]);
-  }
-  Header(o, "tessera_fuse_errors_total", "counter", "FUSE requests answered with an error.");
-  for (int i = 0; i < n; ++i) {
-    Line(o, "tessera_fuse_errors_total", std::string("op=\"") + kOpNames[i] + "\"", op_errors_[i]);
-  }
-  Header(o, "tessera_fuse_latency_seconds_total", "counter", "Time spent answering FUSE requests.");
-  for (int i = 0; i < n; ++i) {
-    o += std::string("tessera_fuse_latency_seconds_total{op=\"") + kOpNames[i] + "\"} " +
-         std::to_string(op_ns_[i] / 1e9) + "\n";
-  }
-  return o;
+  op_latency_[i]->ObserveDuration(latency);
+  if (!ok) op_errors_[i]->Inc();
 }
 
 }  // namespace tessera::nydusd

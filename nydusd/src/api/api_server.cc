@@ -25,10 +25,6 @@ api::MountInfo ToApi(const Daemon::MountInfo& m, const std::string& default_cach
   return out;
 }
 
-std::string Gauge(const std::string& name, const std::string& help) {
-  return "# HELP " + name + " " + help + "\n# TYPE " + name + " gauge\n";
-}
-
 }  // namespace
 
 ApiServer::ApiServer(Daemon& daemon, Logger& logger)
@@ -76,27 +72,17 @@ HttpResponse ApiServer::GetDaemon(const HttpRequest&) {
 }
 
 HttpResponse ApiServer::GetMetrics(const HttpRequest&) {
-  std::string text = daemon_.metrics().Render();
-  uint64_t ready = 0, total = 0, prefetched = 0, pf_done = 0, pf_total = 0;
+  DaemonMetrics::Snapshot snap;
   for (const auto& m : daemon_.Mounts()) {
-    ready += m.usage.extents_ready;
-    total += m.usage.extents_total;
-    prefetched += m.prefetch_bytes;
-    pf_done += m.prefetch_files_done;
-    pf_total += m.prefetch_files_total;
+    snap.chunks_ready += m.usage.extents_ready;
+    snap.chunks_total += m.usage.extents_total;
+    snap.prefetch_bytes += m.prefetch_bytes;
+    snap.prefetch_files_done += m.prefetch_files_done;
+    snap.prefetch_files_total += m.prefetch_files_total;
   }
-  text += Gauge("tessera_chunks_ready", "Chunks (extents) present in the cache.") +
-          "tessera_chunks_ready " + std::to_string(ready) + "\n";
-  text += Gauge("tessera_chunks_total", "Chunks (extents) of the served images.") +
-          "tessera_chunks_total " + std::to_string(total) + "\n";
-  text += Gauge("tessera_prefetch_bytes", "File bytes read by prefetch.") +
-          "tessera_prefetch_bytes " + std::to_string(prefetched) + "\n";
-  text += Gauge("tessera_prefetch_files_done", "Prefetch list files done.") +
-          "tessera_prefetch_files_done " + std::to_string(pf_done) + "\n";
-  text += Gauge("tessera_prefetch_files_total", "Prefetch list files.") +
-          "tessera_prefetch_files_total " + std::to_string(pf_total) + "\n";
-  HttpResponse r = HttpResponse::Text(200, std::move(text));
-  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  daemon_.metrics().SetSnapshot(snap);
+  HttpResponse r = HttpResponse::Text(200, daemon_.metrics().Render());
+  r.content_type = std::string(kPrometheusContentType);
   return r;
 }
 

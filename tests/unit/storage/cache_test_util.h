@@ -9,10 +9,10 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <memory>
 #include <mutex>
+#include <ostream>
 #include <span>
 #include <string>
 #include <thread>
@@ -20,7 +20,6 @@
 
 #include "tessera/common/digest.h"
 #include "tessera/common/io.h"
-#include "tessera/common/process.h"
 #include "tessera/storage/blob.h"
 #include "tessera/storage/bootstrap.h"
 #include "tessera/storage/cache.h"
@@ -127,40 +126,40 @@ inline Result<TestImage> MakeImage(const BootstrapTables& t,
 // Device d is blob d; the chunk and frame tables are the blobs' metas in order.
 inline Result<TestImage> BuildImage(const std::vector<const WrittenBlob*>& blobs,
                                     const std::vector<DeviceSpec>& devices) {
-  auto t = std::make_shared<BootstrapTables>();
-  t->chunk_size = 1u << 20;
+  BootstrapTables t;
+  t.chunk_size = 1u << 20;
   for (const WrittenBlob* b : blobs) {
     BlobInfo info;
     info.id = b->result.id;
     info.compressed_size = b->result.compressed_size;
-    info.first_frame = static_cast<uint32_t>(t->frames.size());
+    info.first_frame = static_cast<uint32_t>(t.frames.size());
     info.frame_count = static_cast<uint32_t>(b->result.meta.frames.size());
-    info.first_chunk = static_cast<uint32_t>(t->chunks.size());
+    info.first_chunk = static_cast<uint32_t>(t.chunks.size());
     info.chunk_count = static_cast<uint32_t>(b->result.meta.chunks.size());
-    t->frames.insert(t->frames.end(), b->result.meta.frames.begin(), b->result.meta.frames.end());
-    t->chunks.insert(t->chunks.end(), b->result.meta.chunks.begin(), b->result.meta.chunks.end());
-    t->blobs.push_back(info);
+    t.frames.insert(t.frames.end(), b->result.meta.frames.begin(), b->result.meta.frames.end());
+    t.chunks.insert(t.chunks.end(), b->result.meta.chunks.begin(), b->result.meta.chunks.end());
+    t.blobs.push_back(info);
   }
   for (size_t d = 0; d < blobs.size(); ++d) {
-    BlobInfo& info = t->blobs[d];
-    info.first_extent = static_cast<uint32_t>(t->extents.size());
+    BlobInfo& info = t.blobs[d];
+    info.first_extent = static_cast<uint32_t>(t.extents.size());
     uint64_t cursor = 0;
-    for (const FilePlacement& file :
-         d < devices.size() ? devices[d].files : std::vector<FilePlacement>{}) {
+    if (d >= devices.size()) continue;  // raw_size 0
+    for (const FilePlacement& file : devices[d].files) {
       cursor += file.gap_blocks * kBlockSize;
       for (uint32_t c : file.chunks) {
-        if (c >= t->chunks.size()) return MakeError(ErrorCode::kInvalidArgument, "no such chunk");
-        uint32_t size = t->chunks[c].size;
-        t->extents.push_back({cursor, size, c, 0});
+        if (c >= t.chunks.size()) return MakeError(ErrorCode::kInvalidArgument, "no such chunk");
+        uint32_t size = t.chunks[c].size;
+        t.extents.push_back({cursor, size, c, 0});
         cursor += size;
         if (devices[d].layout == Layout::kAligned) cursor = AlignUp(cursor);
       }
       cursor = AlignUp(cursor);
     }
-    info.extent_count = static_cast<uint32_t>(t->extents.size()) - info.first_extent;
+    info.extent_count = static_cast<uint32_t>(t.extents.size()) - info.first_extent;
     info.raw_size = cursor;
   }
-  return MakeImage(*t, blobs);
+  return MakeImage(t, blobs);
 }
 
 struct BackendRequest {
