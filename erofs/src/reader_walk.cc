@@ -7,6 +7,7 @@
 #include <unordered_set>
 #include <vector>
 
+#include "inode_encode.h"
 #include "reader_state.h"
 
 #include "tessera/erofs/format.h"
@@ -41,29 +42,9 @@ Status CheckDots(const std::vector<DirEntry>& entries, uint64_t nid, uint64_t pa
   return Ok();
 }
 
-FileType TypeOfMode(uint32_t mode) {
-  switch (mode & S_IFMT) {
-    case S_IFREG:
-      return FileType::kRegular;
-    case S_IFDIR:
-      return FileType::kDirectory;
-    case S_IFCHR:
-      return FileType::kCharDevice;
-    case S_IFBLK:
-      return FileType::kBlockDevice;
-    case S_IFIFO:
-      return FileType::kFifo;
-    case S_IFSOCK:
-      return FileType::kSocket;
-    case S_IFLNK:
-      return FileType::kSymlink;
-    default:
-      return FileType::kUnknown;
-  }
-}
-
 Status CheckType(const DirEntry& entry, const InodeInfo& inode, const std::string& path) {
-  if (entry.type == FileType::kUnknown || entry.type == TypeOfMode(inode.mode)) return Ok();
+  if (entry.type == FileType::kUnknown || entry.type == writer_internal::FileTypeOfMode(inode.mode))
+    return Ok();
   return Corrupt(Cat(path, ": dirent file_type ", unsigned(entry.type), " does not match i_mode 0",
                      std::oct, inode.mode));
 }

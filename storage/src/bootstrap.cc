@@ -209,4 +209,24 @@ Result<BootstrapTables> DecodeTables(std::span<const uint8_t> image) {
   return t;
 }
 
+Result<BootstrapTables> DecodeTablesChecked(std::span<const uint8_t> image,
+                                            const std::vector<DeviceSlotView>& devices) {
+  BootstrapTables t;
+  if (HasTesseraExtension(image)) {
+    TRY(t, DecodeTables(image));
+  }
+  if (devices.size() != t.blobs.size()) {
+    return Corrupt("device table has " + std::to_string(devices.size()) +
+                   " devices but the blob table " + std::to_string(t.blobs.size()) + " blobs");
+  }
+  for (size_t i = 0; i < devices.size(); ++i) {
+    if (devices[i].tag != t.blobs[i].IdHex() ||
+        uint64_t{devices[i].blocks} * kBlockSize != t.blobs[i].raw_size) {
+      return Corrupt("device " + std::to_string(i + 1) + ": tag or size differs from blob " +
+                     t.blobs[i].IdHex());
+    }
+  }
+  return t;
+}
+
 }  // namespace tessera::storage

@@ -11,22 +11,10 @@ Image::Image(std::string path, MappedRegion region, erofs::Reader reader,
 
 namespace {
 
-Status CheckDevicesMatchBlobs(const erofs::Reader& reader, const storage::BootstrapTables& t) {
-  const auto& devices = reader.devices();
-  if (devices.size() != t.blobs.size()) {
-    return MakeError(ErrorCode::kCorrupt, "device table has " + std::to_string(devices.size()) +
-                                              " devices but the blob table " +
-                                              std::to_string(t.blobs.size()) + " blobs");
-  }
-  for (size_t i = 0; i < devices.size(); ++i) {
-    const storage::BlobInfo& blob = t.blobs[i];
-    if (devices[i].tag != blob.IdHex() ||
-        uint64_t{devices[i].blocks} * storage::kBlockSize != blob.raw_size) {
-      return MakeError(ErrorCode::kCorrupt, "device " + std::to_string(i + 1) +
-                                                ": tag or size differs from blob " + blob.IdHex());
-    }
-  }
-  return Ok();
+std::vector<storage::DeviceSlotView> SlotsOf(const erofs::Reader& reader) {
+  std::vector<storage::DeviceSlotView> slots;
+  for (const auto& d : reader.devices()) slots.push_back({d.tag, d.blocks});
+  return slots;
 }
 
 }  // namespace
@@ -35,14 +23,9 @@ Result<std::unique_ptr<Image>> Image::Open(const std::string& bootstrap) {
   TRY(MappedRegion region, MappedRegion::MapFile(bootstrap));
   auto reader = erofs::Reader::OpenBytes(region.bytes());
   if (!reader) return reader.error().Wrap(bootstrap);
-  auto tables = std::make_shared<storage::BootstrapTables>();
-  if (storage::HasTesseraExtension(region.bytes())) {
-    auto decoded = storage::DecodeTables(region.bytes());
-    if (!decoded) return decoded.error().Wrap(bootstrap);
-    *tables = std::move(*decoded);
-  }
-  Status match = CheckDevicesMatchBlobs(*reader, *tables);
-  if (!match) return match.error().Wrap(bootstrap);
+  auto decoded = storage::DecodeTablesChecked(region.bytes(), SlotsOf(*reader));
+  if (!decoded) return decoded.error().Wrap(bootstrap);
+  auto tables = std::make_shared<storage::BootstrapTables>(std::move(*decoded));
   return std::unique_ptr<Image>(
       new Image(bootstrap, std::move(region), std::move(*reader), std::move(tables)));
 }

@@ -33,15 +33,11 @@ Result<std::unique_ptr<ImageFs>> ImageFs::Open(const std::string& bootstrap,
   TRY(MappedRegion region, MappedRegion::MapFile(bootstrap));
   auto reader = erofs::Reader::OpenBytes(region.bytes());
   if (!reader) return reader.error().Wrap(bootstrap);
-  auto tables = std::make_shared<storage::BootstrapTables>();
-  if (storage::HasTesseraExtension(region.bytes())) {
-    auto decoded = storage::DecodeTables(region.bytes());
-    if (!decoded) return decoded.error().Wrap(bootstrap);
-    *tables = std::move(*decoded);
-  }
-  if (reader->devices().size() != tables->blobs.size()) {
-    return MakeError(ErrorCode::kCorrupt, bootstrap + ": device table and blob table disagree");
-  }
+  std::vector<storage::DeviceSlotView> slots;
+  for (const auto& d : reader->devices()) slots.push_back({d.tag, d.blocks});
+  auto decoded = storage::DecodeTablesChecked(region.bytes(), slots);
+  if (!decoded) return decoded.error().Wrap(bootstrap);
+  auto tables = std::make_shared<storage::BootstrapTables>(std::move(*decoded));
   std::unique_ptr<ImageFs> fs(new ImageFs(bootstrap, std::move(region), std::move(*reader)));
   fs->tables_ = tables;
   TRY(fs->cache_, storage::BlobCache::Open(tables, std::move(backend), cache, observer));
@@ -51,6 +47,26 @@ Result<std::unique_ptr<ImageFs>> ImageFs::Open(const std::string& bootstrap,
     fs->device_ptrs_.push_back(fs->devices_.back().get());
   }
   return fs;
+}
+
+Result<std::shared_ptr<const std::vector<erofs::DirEntry>>> ImageFs::ReadDirCached(
+    uint64_t nid) const {
+  constexpr size_t kDirs = 64;
+  {
+    std::lock_guard<std::mutex> lock(dir_mu_);
+    for (auto it = dir_cache_.begin(); it != dir_cache_.end(); ++it) {
+      if (it->first == nid) {
+        dir_cache_.splice(dir_cache_.begin(), dir_cache_, it);
+        return it->second;
+      }
+    }
+  }
+  TRY(auto entries, reader_.ReadDir(nid));
+  auto shared = std::make_shared<const std::vector<erofs::DirEntry>>(std::move(entries));
+  std::lock_guard<std::mutex> lock(dir_mu_);
+  dir_cache_.emplace_front(nid, shared);
+  if (dir_cache_.size() > kDirs) dir_cache_.pop_back();
+  return shared;
 }
 
 FsStats ImageFs::StatFs() const {

@@ -8,7 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <list>
 #include <memory>
+#include <mutex>
 #include <span>
 #include <string>
 #include <string_view>
@@ -41,6 +43,9 @@ class ImageFs {
     return reader_.Lookup(dir_nid, name);
   }
   Result<std::vector<erofs::DirEntry>> ReadDir(uint64_t nid) const { return reader_.ReadDir(nid); }
+  // The same listing, parsed once and kept (the image is immutable) for the few most recently
+  // listed directories, so paging through a big directory costs one parse, not one per page.
+  Result<std::shared_ptr<const std::vector<erofs::DirEntry>>> ReadDirCached(uint64_t nid) const;
   Result<std::string> ReadLink(uint64_t nid) const { return reader_.ReadLink(nid); }
   Result<std::vector<erofs::Xattr>> ListXattrs(uint64_t nid) const {
     return reader_.ListXattrs(nid);
@@ -69,6 +74,9 @@ class ImageFs {
   std::unique_ptr<storage::BlobCache> cache_;
   std::vector<std::unique_ptr<ByteSource>> devices_;
   std::vector<const ByteSource*> device_ptrs_;
+  mutable std::mutex dir_mu_;  // guards dir_cache_
+  mutable std::list<std::pair<uint64_t, std::shared_ptr<const std::vector<erofs::DirEntry>>>>
+      dir_cache_;
 };
 
 }  // namespace tessera::nydusd

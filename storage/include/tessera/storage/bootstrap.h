@@ -65,4 +65,13 @@ bool HasTesseraExtension(std::span<const uint8_t> image);
 // referring to existing chunks.
 Result<BootstrapTables> DecodeTables(std::span<const uint8_t> image);
 
+// DecodeTables for an image with the extension; empty tables for a plain EROFS image; then
+// checks that the EROFS device table (tags, blocks) names exactly the blob table's blobs.
+struct DeviceSlotView {
+  std::string tag;
+  uint32_t blocks = 0;
+};
+Result<BootstrapTables> DecodeTablesChecked(std::span<const uint8_t> image,
+                                            const std::vector<DeviceSlotView>& devices);
+
 }  // namespace tessera::storage
