@@ -24,6 +24,12 @@ class BlockParser {
               std::span<const uint8_t> block)
       : image_(image), dir_nid_(dir_nid), block_index_(block_index), block_(block) {}
 
+  // The block's first entry (validated), without parsing the rest.
+  Result<DirEntry> First() const {
+    TRY(const uint64_t count, Count());
+    return Entry(0, count);
+  }
+
   // Validates the whole block and appends its entries to `out`.
   Status Parse(std::vector<DirEntry>& out) {
     TRY(const uint64_t count, Count());
@@ -116,6 +122,11 @@ Result<std::vector<DirEntry>> ParseBlock(const Image& image, const InodeInfo& di
   return entries;
 }
 
+Result<DirEntry> FirstEntryOfBlock(const Image& image, const InodeInfo& dir, uint64_t index) {
+  TRY(const auto block, MetaDataBlock(image, dir, index));
+  return BlockParser(image, dir.nid, index, block).First();
+}
+
 }  // namespace
 
 Result<std::vector<DirEntry>> ReadDirectory(const Image& image, const InodeInfo& dir) {
@@ -138,19 +149,22 @@ Result<std::vector<DirEntry>> ReadDirectory(const Image& image, const InodeInfo&
 Result<DirEntry> LookupName(const Image& image, const InodeInfo& dir, std::string_view name) {
   RETURN_IF_ERROR(CheckIsDir(dir));
   const uint64_t blocks = BlockCount(image, dir);
-  // Find the last block whose first name is <= name.
+  // Find the last block whose first name is <= name: only first entries are decoded while
+  // searching, then that one block is parsed (and validated) whole.
   uint64_t lo = 0;
   uint64_t hi = blocks;
-  std::vector<DirEntry> candidate;
   while (lo < hi) {
     const uint64_t mid = lo + (hi - lo) / 2;
-    TRY(auto entries, ParseBlock(image, dir, mid));
-    if (std::string_view(entries.front().name) <= name) {
+    TRY(const DirEntry first, FirstEntryOfBlock(image, dir, mid));
+    if (std::string_view(first.name) <= name) {
       lo = mid + 1;
-      candidate = std::move(entries);
     } else {
       hi = mid;
     }
+  }
+  std::vector<DirEntry> candidate;
+  if (lo > 0) {
+    TRY(candidate, ParseBlock(image, dir, lo - 1));
   }
   // Within the block: entries are sorted, so binary search.
   auto it = std::lower_bound(candidate.begin(), candidate.end(), name,
