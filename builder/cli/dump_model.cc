@@ -19,33 +19,8 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-struct FeatureName {
-  uint32_t bit;
-  const char* name;
-};
-constexpr std::array<FeatureName, 7> kCompatNames = {{
-    {0x1, "sb_csum"},
-    {0x2, "mtime"},
-    {0x4, "xattr_filter"},
-    {0x8, "shared_ea_in_metabox"},
-    {0x10, "plain_xattr_pfx"},
-    {0x20, "ishare_xattrs"},
-    {0x40000000, "rafs_v6"},
-}};
-constexpr std::array<FeatureName, 9> kIncompatNames = {{
-    {0x1, "lz4_0padding"},
-    {0x2, "compr_cfgs"},
-    {0x4, "chunked_file"},
-    {0x8, "device_table"},
-    {0x10, "ztailpacking"},
-    {0x20, "fragments"},
-    {0x40, "xattr_prefixes"},
-    {0x80, "48bit"},
-    {0x100, "metabox"},
-}};
-
 template <size_t N>
-json FeatureList(uint32_t bits, const std::array<FeatureName, N>& names) {
+json FeatureList(uint32_t bits, const std::array<erofs::FeatureBitName, N>& names) {
   json out = json::array();
   for (const auto& f : names) {
     if (bits & f.bit) out.push_back(f.name);
@@ -175,8 +150,8 @@ json SuperBlockJson(const erofs::Reader& reader) {
       {"block_size", sb.block_size},
       {"feature_compat", sb.feature_compat},
       {"feature_incompat", sb.feature_incompat},
-      {"features_compat", FeatureList(sb.feature_compat, kCompatNames)},
-      {"features_incompat", FeatureList(sb.feature_incompat, kIncompatNames)},
+      {"features_compat", FeatureList(sb.feature_compat, erofs::kCompatFeatureNames)},
+      {"features_incompat", FeatureList(sb.feature_incompat, erofs::kIncompatFeatureNames)},
       {"checksum", sb.checksum_present ? "verified" : "absent"},
       {"root_nid", sb.root_nid},
       {"inodes", sb.inos},

@@ -18,26 +18,11 @@ constexpr uint64_t kSuperblockSize = sizeof(SuperBlock);
 constexpr uint64_t kSbExtSlotSize = 16;
 constexpr uint32_t kChecksumFieldOffset = 4;  // relative to the superblock
 
-struct IncompatName {
-  uint32_t bit;
-  const char* name;
-};
-constexpr std::array<IncompatName, 9> kIncompatNames = {{
-    {0x1, "lz4_0padding"},
-    {0x2, "compr_cfgs"},
-    {0x4, "chunked_file"},
-    {0x8, "device_table"},
-    {0x10, "ztailpacking"},
-    {0x20, "fragments"},
-    {0x40, "xattr_prefixes"},
-    {0x80, "48bit"},
-    {0x100, "metabox"},
-}};
 constexpr uint32_t kIncompatCompression = 0x1 | 0x2 | 0x10 | 0x20;
 
 std::string IncompatBitNames(uint32_t bits) {
   std::string out;
-  for (const auto& entry : kIncompatNames) {
+  for (const auto& entry : kIncompatFeatureNames) {
     if ((bits & entry.bit) == 0) continue;
     if (!out.empty()) out += '|';
     out += entry.name;

@@ -6,6 +6,7 @@
 // (static_assert below).
 #pragma once
 
+#include <array>
 #include <bit>
 #include <cstdint>
 
@@ -59,6 +60,32 @@ struct SuperBlock {
   uint8_t reserved2[24];
 } __attribute__((packed));
 static_assert(sizeof(SuperBlock) == 128);
+
+// Names of the feature bits (§1), for messages and dumps.
+struct FeatureBitName {
+  uint32_t bit;
+  const char* name;
+};
+inline constexpr std::array<FeatureBitName, 7> kCompatFeatureNames = {{
+    {0x1, "sb_csum"},
+    {0x2, "mtime"},
+    {0x4, "xattr_filter"},
+    {0x8, "shared_ea_in_metabox"},
+    {0x10, "plain_xattr_pfx"},
+    {0x20, "ishare_xattrs"},
+    {0x40000000, "rafs_v6"},
+}};
+inline constexpr std::array<FeatureBitName, 9> kIncompatFeatureNames = {{
+    {0x1, "lz4_0padding"},
+    {0x2, "compr_cfgs"},
+    {0x4, "chunked_file"},
+    {0x8, "device_table"},
+    {0x10, "ztailpacking"},
+    {0x20, "fragments"},
+    {0x40, "xattr_prefixes"},
+    {0x80, "48bit"},
+    {0x100, "metabox"},
+}};
 
 // §2: i_format bits.
 inline constexpr uint16_t kInodeVersionExtended = 0x1;
