@@ -31,6 +31,16 @@ function(tessera_test name)
   gtest_discover_tests(${name}
     PROPERTIES LABELS "${ARG_LABELS}"
     DISCOVERY_TIMEOUT 60)
+  # gtest_discover_tests passes PROPERTIES through a command line that drops list escapes, so
+  # only the first label arrives ("integration;root" gives LABELS=integration plus a property
+  # "root"). Set the whole label list after the discovered tests are included.
+  list(LENGTH ARG_LABELS n_labels)
+  if(n_labels GREATER 1)
+    set(labels_file ${CMAKE_CURRENT_BINARY_DIR}/${name}_labels.cmake)
+    file(WRITE ${labels_file} "if(${name}_TESTS)\n  set_tests_properties(\${${name}_TESTS} "
+                              "PROPERTIES LABELS \"${ARG_LABELS}\")\nendif()\n")
+    set_property(DIRECTORY APPEND PROPERTY TEST_INCLUDE_FILES ${labels_file})
+  endif()
 endfunction()
 
 # tessera_fuzz(NAME SRCS ... DEPS ...): a libFuzzer target (clang only).

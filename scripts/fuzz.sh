@@ -7,8 +7,8 @@
 # Exit status: 0 no crash found, 1 the fuzzer found a crash (the input is kept under
 # build-fuzz/fuzz-artifacts/ and printed), 2 setup failure.
 # The grown corpus is kept in build-fuzz/fuzz-corpus/erofs_reader/ so later runs start from it.
-# A second target, the tar importer, and a third, the HTTP request parser, run after it for
-# the same time each (see the end).
+# A second target, the tar importer, a third, the HTTP request parser, and a fourth, the OCI
+# decoders, run after it for the same time each (see the end).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -143,3 +143,40 @@ if [ "$status" -ne 0 ] || [ -n "$found" ]; then
   exit 1
 fi
 echo "fuzz.sh: http request parser: no crash in ${seconds}s; corpus: $(ls "$http_corpus" | wc -l) inputs"
+
+# Fourth target: the OCI decoders (oci/: manifest, index, config, challenges, references, the
+# bootstrap layer), seeded with small valid documents (byte 0 picks the decoder), run for the same
+# bounded time. Its grown corpus is kept in build-fuzz/fuzz-corpus/oci_manifest/.
+cmake --build --preset fuzz --target oci_manifest_fuzz || { echo "fuzz.sh: build failed" >&2; exit 2; }
+oci_fuzzer="$root/build-fuzz/bin/oci_manifest_fuzz"
+oci_corpus="$root/build-fuzz/fuzz-corpus/oci_manifest"
+oci_seeds="$work/oci-seeds"
+mkdir -p "$oci_corpus" "$oci_seeds"
+d64=$(printf 'a%.0s' {1..64})
+desc='{"mediaType":"application/vnd.oci.image.layer.v1.tar+gzip","digest":"sha256:'$d64'","size":3,"annotations":{"io.tessera.image.bootstrap":"true"}}'
+printf '\x00{"schemaVersion":2,"mediaType":"application/vnd.oci.image.manifest.v1+json","config":%s,"layers":[%s]}' "$desc" "$desc" >"$oci_seeds/manifest"
+printf '\x01{"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":"sha256:%s","size":9,"platform":{"os":"linux","architecture":"arm64","variant":"v8"}}]}' "$d64" >"$oci_seeds/index"
+printf '\x02{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":["sha256:%s"]},"history":[{"created_by":"x"},{"empty_layer":true}]}' "$d64" >"$oci_seeds/config"
+printf '\x03Bearer realm="https://auth.example.com/token",service="reg",scope="repository:a/b:pull"' >"$oci_seeds/challenge"
+printf '\x03127.0.0.1:5000/tessera/debian:v1@sha256:%s' "$d64" >"$oci_seeds/reference"
+mkdir -p "$work/oci-tar/tessera" && head -c 3000 /dev/urandom >"$work/oci-tar/tessera/bootstrap"
+{ printf '\x04'; tar --format=pax -cz -C "$work/oci-tar" tessera; } >"$oci_seeds/layer-pax.tgz"
+{ printf '\x04'; tar --format=ustar -c -C "$work/oci-tar" tessera; } >"$oci_seeds/layer-ustar.tar"
+
+echo "fuzz.sh: running $oci_fuzzer for ${seconds}s"
+touch "$work/oci-start"
+set +e
+"$oci_fuzzer" "$oci_corpus" "$oci_seeds" \
+  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
+  grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
+status=${PIPESTATUS[0]}
+set -e
+found=$(find "$artifacts" -type f -newer "$work/oci-start")
+if [ "$status" -ne 0 ] || [ -n "$found" ]; then
+  echo "fuzz.sh: FAILED (oci fuzzer exit $status); inputs that reproduce it:" >&2
+  echo "${found:-(none saved)}" >&2
+  echo "reproduce with: $oci_fuzzer <input>" >&2
+  exit 1
+fi
+echo "fuzz.sh: OCI decoders: no crash in ${seconds}s; corpus: $(ls "$oci_corpus" | wc -l) inputs"

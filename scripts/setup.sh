@@ -13,6 +13,9 @@ PACKAGES=(
   nlohmann-json3-dev libarchive-dev zlib1g-dev libcli11-dev
   # test oracles and peers
   erofs-utils squashfs-tools squashfuse attr tar gzip zstd util-linux python3 time bc
+  # registries, images and containers (issues 5, 6): real services on loopback
+  docker-registry skopeo umoci debootstrap apache2-utils openssl iproute2 curl
+  containerd runc golang-github-containerd-containerd-dev busybox-static
 )
 
 SUDO=""

@@ -13,5 +13,6 @@ int RunExport(int argc, char** argv);
 int RunMerge(int argc, char** argv);
 int RunUnpack(int argc, char** argv);
 int RunStat(int argc, char** argv);
+int RunConvert(int argc, char** argv);
 
 }  // namespace tessera::builder::cli

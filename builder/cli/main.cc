@@ -22,6 +22,8 @@ constexpr Subcommand kSubcommands[] = {
     {"unpack", "write an image's tree to a directory or a tar file",
      tessera::builder::cli::RunUnpack},
     {"merge", "merge layer bootstraps into an image bootstrap", tessera::builder::cli::RunMerge},
+    {"convert", "convert an OCI image (layout or registry) into a Tessera image",
+     tessera::builder::cli::RunConvert},
     {"stat", "deduplication statistics across bootstraps", tessera::builder::cli::RunStat},
     {"mkfs", "build a plain EROFS image from a directory", tessera::builder::cli::RunMkfs},
     {"dump", "print an EROFS image's superblock and tree", tessera::builder::cli::RunDump},

@@ -17,6 +17,8 @@
 namespace tessera::builder {
 namespace {
 
+using LoadFn = std::function<Result<erofs::Tree>(LayerStore&, CreateSummary&)>;
+
 // Chunks every regular file of a directory tree (each inode once, in node order).
 Status IngestTree(erofs::Tree& tree, LayerStore& store, const CreateOptions& options,
                   uint64_t total, CreateSummary& summary) {
@@ -36,6 +38,36 @@ Status IngestTree(erofs::Tree& tree, LayerStore& store, const CreateOptions& opt
   return Ok();
 }
 
+// Passes a stream through, reporting the bytes read so far (tar progress).
+class CountingStream final : public ByteStream {
+ public:
+  CountingStream(ByteStream& in, const CreateOptions& options, uint64_t total)
+      : in_(in), options_(options), total_(total) {}
+  Result<size_t> Read(std::span<uint8_t> out) override {
+    TRY(size_t n, in_.Read(out));
+    done_ += n;
+    if (options_.progress) options_.progress(done_, total_);
+    return n;
+  }
+
+ private:
+  ByteStream& in_;
+  const CreateOptions& options_;
+  uint64_t total_;
+  uint64_t done_ = 0;
+};
+
+Result<erofs::Tree> ImportStream(ByteStream& in, const std::string& name, uint64_t total,
+                                 LayerStore& store, const CreateOptions& options,
+                                 CreateSummary& summary) {
+  erofs::Tree tree;
+  CountingStream counted(in, options, total);
+  TRY(TarImportStats stats, ImportTar(counted, name, tree, store));
+  summary.entries = stats.entries;
+  summary.regular_files = stats.regular_files;
+  return tree;
+}
+
 Result<erofs::Tree> LoadSource(const std::string& source, LayerStore& store,
                                const CreateOptions& options, CreateSummary& summary) {
   struct stat st {};
@@ -47,23 +79,32 @@ Result<erofs::Tree> LoadSource(const std::string& source, LayerStore& store,
     RETURN_IF_ERROR(IngestTree(tree, store, options, stats.data_bytes, summary));
     return tree;
   }
-  erofs::Tree tree;
-  std::unique_ptr<FdStream> stream;
   if (source == "-") {
-    stream = std::make_unique<FdStream>(0, "stdin");
-  } else {
-    TRY(UniqueFd fd, UniqueFd::Open(source, O_RDONLY));
-    stream = std::make_unique<FdStream>(std::move(fd), source);
+    FdStream stream(0, "stdin");
+    return ImportStream(stream, source, 0, store, options, summary);
   }
-  TRY(TarImportStats stats, ImportTar(*stream, source, tree, store));
-  summary.entries = stats.entries;
-  summary.regular_files = stats.regular_files;
-  return tree;
+  TRY(UniqueFd fd, UniqueFd::Open(source, O_RDONLY));
+  FdStream stream(std::move(fd), source);
+  return ImportStream(stream, source, static_cast<uint64_t>(st.st_size), store, options, summary);
 }
 
-}  // namespace
+void FillSummary(const LayerResult& result, CreateSummary& summary) {
+  const LayerStats& s = result.stats;
+  summary.bytes_in = s.bytes_in;
+  summary.chunks = s.chunks;
+  summary.unique_chunks = s.unique_chunks;
+  summary.layer_dedup = s.layer_dedup;
+  summary.dict_dedup = s.dict_dedup;
+  summary.zero_chunks = s.zero_chunks;
+  summary.stored_bytes = s.stored_bytes;
+  if (!result.tables.blobs.empty()) {
+    summary.blob_id = result.tables.blobs[0].IdHex();
+    summary.blob_bytes = result.tables.blobs[0].compressed_size;
+  }
+}
 
-Result<CreateSummary> CreateLayer(const std::string& source, const CreateOptions& options) {
+// The steps every source shares: dictionary, layer store, load, blob, bootstrap, summary.
+Result<CreateSummary> BuildLayer(const CreateOptions& options, const LoadFn& load) {
   auto start = std::chrono::steady_clock::now();
   ChunkDict dict;
   for (const auto& path : options.chunk_dicts) RETURN_IF_ERROR(dict.AddBootstrap(path));
@@ -79,7 +120,7 @@ Result<CreateSummary> CreateLayer(const std::string& source, const CreateOptions
   TRY(auto store, LayerStore::Create(layer));
 
   CreateSummary summary;
-  TRY(erofs::Tree tree, LoadSource(source, *store, options, summary));
+  TRY(erofs::Tree tree, load(*store, summary));
   TRY(LayerResult result, store->Finish());
   std::vector<erofs::NodeId> prefetch;
   for (const auto& path : options.prefetch_paths) {
@@ -89,21 +130,24 @@ Result<CreateSummary> CreateLayer(const std::string& source, const CreateOptions
   }
   TRY(summary.bootstrap_bytes,
       WriteBootstrap(tree, result.tables, options.bootstrap, options.build_time, prefetch));
-
-  const LayerStats& s = result.stats;
-  summary.bytes_in = s.bytes_in;
-  summary.chunks = s.chunks;
-  summary.unique_chunks = s.unique_chunks;
-  summary.layer_dedup = s.layer_dedup;
-  summary.dict_dedup = s.dict_dedup;
-  summary.zero_chunks = s.zero_chunks;
-  summary.stored_bytes = s.stored_bytes;
-  if (!result.tables.blobs.empty()) {
-    summary.blob_id = result.tables.blobs[0].IdHex();
-    summary.blob_bytes = result.tables.blobs[0].compressed_size;
-  }
+  FillSummary(result, summary);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
+}
+
+}  // namespace
+
+Result<CreateSummary> CreateLayer(const std::string& source, const CreateOptions& options) {
+  return BuildLayer(options, [&](LayerStore& store, CreateSummary& summary) {
+    return LoadSource(source, store, options, summary);
+  });
+}
+
+Result<CreateSummary> CreateLayerFromStream(ByteStream& in, const std::string& name, uint64_t total,
+                                            const CreateOptions& options) {
+  return BuildLayer(options, [&](LayerStore& store, CreateSummary& summary) {
+    return ImportStream(in, name, total, store, options, summary);
+  });
 }
 
 }  // namespace tessera::builder

@@ -35,6 +35,8 @@ std::string_view ErrorCodeName(ErrorCode code) {
       return "cancelled";
     case ErrorCode::kInternal:
       return "internal error";
+    case ErrorCode::kFailedPrecondition:
+      return "failed precondition";
   }
   return "unknown error";
 }
@@ -61,6 +63,8 @@ int ErrorCodeToErrno(ErrorCode code, int sys_errno) {
       return ETIMEDOUT;
     case ErrorCode::kCancelled:
       return ECANCELED;
+    case ErrorCode::kFailedPrecondition:
+      return EBUSY;
     case ErrorCode::kIo:
       return sys_errno != 0 ? sys_errno : EIO;
     // Bad data and unreachable backends must surface as EIO to a reader: never as success.

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "daemon_impl.h"
+#include "registry/image_resolver.h"
 
 namespace tessera::nydusd {
 
@@ -84,19 +85,40 @@ void Daemon::EnforceCacheLimit() {
   metrics_.SetCacheBytes(used);
 }
 
-Status Daemon::AddMount(const MountConfig& mc) {
-  std::lock_guard<std::mutex> lock(mu_);
-  if (mounts_.count(mc.mountpoint)) {
-    return MakeError(ErrorCode::kAlreadyExists, "already serving " + mc.mountpoint);
+Result<std::shared_ptr<storage::BlobBackend>> Daemon::MakeBackend(
+    MountConfig& mc, std::shared_ptr<storage::RegistryBackend>* registry) {
+  if (mc.image.empty())
+    return std::shared_ptr<storage::BlobBackend>(storage::MakeLocalFsBackend(mc.blob_dir));
+  std::string cache_dir = mc.cache_dir.empty() ? config_.cache_dir : mc.cache_dir;
+  RETURN_IF_ERROR(ResolveRegistryImage(mc, cache_dir, logger_));
+  storage::RegistryBackendOptions options = mc.registry;
+  options.observer = &metrics_;
+  TRY(auto backend, storage::MakeRegistryBackend(options));
+  *registry = std::shared_ptr<storage::RegistryBackend>(std::move(backend));
+  return std::shared_ptr<storage::BlobBackend>(*registry);
+}
+
+Status Daemon::AddMount(const MountConfig& config) {
+  auto served = [this](const std::string& mp) -> Status {
+    if (mounts_.count(mp)) return MakeError(ErrorCode::kAlreadyExists, "already serving " + mp);
+    return Ok();
+  };
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    RETURN_IF_ERROR(served(config.mountpoint));
   }
   auto m = std::make_unique<Mount>();
-  m->config = mc;
+  m->config = config;
+  MountConfig& mc = m->config;
+  // Resolving an image talks to the registry: not under mu_.
+  TRY(auto backend, MakeBackend(mc, &m->registry));
+  std::lock_guard<std::mutex> lock(mu_);
+  RETURN_IF_ERROR(served(mc.mountpoint));
   storage::CacheOptions cache;
   cache.dir = mc.cache_dir.empty() ? config_.cache_dir : mc.cache_dir;
   cache.merge_limit = config_.merge_limit;
   cache.verify_cached = config_.verify_cached;
-  TRY(m->fs,
-      ImageFs::Open(mc.bootstrap, storage::MakeLocalFsBackend(mc.blob_dir), cache, &metrics_));
+  TRY(m->fs, ImageFs::Open(mc.bootstrap, std::move(backend), cache, &metrics_));
   FuseOptions fo;
   fo.mountpoint = mc.mountpoint;
   fo.threads = config_.threads;
@@ -114,7 +136,10 @@ Status Daemon::AddMount(const MountConfig& mc) {
         config_.prefetch_threads, logger_);
   }
   m->mounted_at = static_cast<int64_t>(std::time(nullptr));
-  logger_.Info("mounted", {{"mountpoint", mp}, {"bootstrap", mc.bootstrap}});
+  logger_.Info("mounted", {{"mountpoint", mp},
+                           {"bootstrap", mc.bootstrap},
+                           {"backend", mc.image.empty() ? "localfs" : "registry"},
+                           {"image", mc.image}});
   mounts_.emplace(mp, std::move(m));
   return Ok();
 }
@@ -125,6 +150,28 @@ void Daemon::Stop(Mount& m) {
   if (m.loop.joinable()) m.loop.join();
   m.server.reset();
   (void)m.fs->cache().Flush();
+}
+
+Result<size_t> Daemon::UpdateRegistryCredentials(const std::string& mountpoint,
+                                                 const std::string& host,
+                                                 const oci::Credentials& credentials) {
+  std::lock_guard<std::mutex> lock(mu_);
+  size_t updated = 0;
+  bool found = false;
+  for (auto& [mp, m] : mounts_) {
+    if (!m->registry || (!mountpoint.empty() && mp != mountpoint)) continue;
+    found = true;
+    updated += m->registry->UpdateCredentials(credentials, host);
+    if (host.empty() || host == m->config.registry.primary.host) {
+      m->config.registry.primary.credentials = credentials;
+    }
+  }
+  if (!mountpoint.empty() && !found) {
+    return MakeError(ErrorCode::kNotFound, "no registry mount at " + mountpoint);
+  }
+  logger_.Info("registry credentials updated",
+               {{"mountpoint", mountpoint}, {"endpoints", std::to_string(updated)}});
+  return updated;
 }
 
 Status Daemon::RemoveMount(const std::string& mountpoint) {
@@ -171,6 +218,7 @@ std::vector<Daemon::MountInfo> Daemon::Mounts() const {
     info.mounted_at = m->mounted_at;
     info.usage = m->fs->cache().Usage();
     info.cache_files = m->fs->cache().CacheFiles();
+    if (m->registry) info.registry = m->registry->Stats();
     if (m->prefetcher) {
       const auto& p = m->prefetcher->progress();
       info.prefetch_files_done = p.files_done;

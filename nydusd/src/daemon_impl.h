@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -27,6 +28,11 @@ class Daemon {
 
   // Opens the image, mounts it and starts serving it on its own thread.
   Status AddMount(const MountConfig& mount);
+  // New credentials for the registry mounts (mountpoint empty: all of them) and their
+  // endpoints (host empty: all); returns the number of endpoints updated. kNotFound if
+  // mountpoint names no registry mount.
+  Result<size_t> UpdateRegistryCredentials(const std::string& mountpoint, const std::string& host,
+                                           const oci::Credentials& credentials);
   // Unmounts and forgets a mount.
   Status RemoveMount(const std::string& mountpoint);
   // Asks every mount to stop; Wait() returns once they have.
@@ -40,6 +46,7 @@ class Daemon {
     uint64_t prefetch_files_done = 0, prefetch_files_total = 0, prefetch_bytes = 0;
     bool prefetch_finished = false;
     std::vector<std::string> cache_files;
+    std::optional<storage::RegistryBackendStats> registry;  // registry backend only
   };
   std::vector<MountInfo> Mounts() const;
   const DaemonConfig& config() const { return config_; }
@@ -51,6 +58,7 @@ class Daemon {
   struct Mount {
     MountConfig config;
     int64_t mounted_at = 0;
+    std::shared_ptr<storage::RegistryBackend> registry;  // null for localfs
     std::unique_ptr<ImageFs> fs;
     std::unique_ptr<FuseServer> server;
     std::unique_ptr<Prefetcher> prefetcher;
@@ -61,6 +69,9 @@ class Daemon {
   void EnforceCacheLimit();
   uint64_t CacheDirBytes() const;
   static void Stop(Mount& m);
+  // The backend for a mount; for an image, resolves it first (mc.bootstrap is set then).
+  Result<std::shared_ptr<storage::BlobBackend>> MakeBackend(
+      MountConfig& mc, std::shared_ptr<storage::RegistryBackend>* registry);
 
   DaemonConfig config_;
   Logger& logger_;

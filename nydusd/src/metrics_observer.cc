@@ -41,6 +41,18 @@ DaemonMetrics::DaemonMetrics() {
       Must(r.AddCounter("tessera_cache_evicted_bytes_total", "Cache bytes freed by eviction."));
   cache_bytes_ =
       Must(r.AddGauge("tessera_cache_bytes", "Bytes the cache directory holds on disk."));
+  registry_requests_ =
+      Must(r.AddCounter("tessera_registry_requests_total", "Range requests sent to registries."));
+  registry_retries_ = Must(r.AddCounter("tessera_registry_retries_total",
+                                        "Registry reads tried again after a transient failure."));
+  registry_hedges_ = Must(r.AddCounter("tessera_registry_hedges_total",
+                                       "Hedged (second) requests for slow registry reads."));
+  registry_hedges_won_ = Must(
+      r.AddCounter("tessera_registry_hedges_won_total", "Hedged requests whose answer was used."));
+  registry_failovers_ = Must(r.AddCounter("tessera_registry_mirror_failovers_total",
+                                          "Registry requests sent to a later endpoint (mirror)."));
+  registry_errors_ =
+      Must(r.AddCounter("tessera_registry_errors_total", "Registry reads that failed for good."));
   chunks_ready_ = Must(r.AddGauge("tessera_chunks_ready", "Chunks (extents) in the cache."));
   chunks_total_ = Must(r.AddGauge("tessera_chunks_total", "Chunks (extents) of served images."));
   prefetch_bytes_ = Must(r.AddGauge("tessera_prefetch_bytes", "File bytes read by prefetch."));
@@ -79,6 +91,30 @@ void DaemonMetrics::BackendRead(uint64_t bytes, std::chrono::nanoseconds latency
     backend_errors_->Inc();
   }
   backend_latency_->ObserveDuration(latency);
+}
+
+void DaemonMetrics::OnRegistryEvent(storage::RegistryEvent event) {
+  using E = storage::RegistryEvent;
+  switch (event) {
+    case E::kRequest:
+      registry_requests_->Inc();
+      break;
+    case E::kRetry:
+      registry_retries_->Inc();
+      break;
+    case E::kHedge:
+      registry_hedges_->Inc();
+      break;
+    case E::kHedgeWon:
+      registry_hedges_won_->Inc();
+      break;
+    case E::kFailover:
+      registry_failovers_->Inc();
+      break;
+    case E::kError:
+      registry_errors_->Inc();
+      break;
+  }
 }
 
 void DaemonMetrics::CacheHit(uint64_t bytes) {

@@ -12,10 +12,13 @@
 
 #include "tessera/common/metrics.h"
 #include "tessera/storage/cache.h"
+#include "tessera/storage/registry_backend.h"
 
 namespace tessera::nydusd {
 
-class DaemonMetrics final : public storage::CacheObserver, public FuseObserver {
+class DaemonMetrics final : public storage::CacheObserver,
+                            public storage::RegistryObserver,
+                            public FuseObserver {
  public:
   DaemonMetrics();
 
@@ -27,6 +30,7 @@ class DaemonMetrics final : public storage::CacheObserver, public FuseObserver {
   void Evicted(uint64_t bytes) override { evicted_->Inc(bytes); }
   void Op(const char* name, std::chrono::nanoseconds latency, bool ok) override;
   void BytesRead(uint64_t bytes) override { read_bytes_->Inc(bytes); }
+  void OnRegistryEvent(storage::RegistryEvent event) override;
 
   void SetCacheBytes(uint64_t bytes) { cache_bytes_->Set(static_cast<int64_t>(bytes)); }
   // Values computed at scrape time from the mounts.
@@ -48,6 +52,8 @@ class DaemonMetrics final : public storage::CacheObserver, public FuseObserver {
   Counter *cache_hits_, *cache_misses_, *cache_hit_bytes_, *cache_miss_bytes_;
   Counter *corrupt_, *extents_ready_, *read_bytes_, *evicted_;
   Gauge* cache_bytes_;
+  Counter *registry_requests_, *registry_retries_, *registry_hedges_, *registry_hedges_won_;
+  Counter *registry_failovers_, *registry_errors_;
   Gauge *chunks_ready_, *chunks_total_, *prefetch_bytes_, *prefetch_done_, *prefetch_total_;
   Histogram* op_latency_[kOps];
   Counter* op_errors_[kOps];

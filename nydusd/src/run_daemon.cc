@@ -7,6 +7,7 @@
 
 #include "api/api_server.h"
 #include "daemon_impl.h"
+#include "registry/registry_config.h"
 #include <nlohmann/json.hpp>
 
 namespace tessera::nydusd {
@@ -61,11 +62,16 @@ Status LoadDaemonConfig(const std::string& path, DaemonConfig& c) {
     if (j.contains("backend")) {
       const auto& b = j["backend"];
       std::string type = b.value("type", "localfs");
-      if (type != "localfs") {
+      if (type != "localfs" && type != "registry") {
         return MakeError(ErrorCode::kUnsupported, "config " + path + ": backend type '" + type +
-                                                      "' (this build knows localfs)");
+                                                      "' (this build knows localfs, registry)");
       }
-      if (!c.mounts.empty()) c.mounts[0].blob_dir = b.value("dir", c.mounts[0].blob_dir);
+      if (type == "localfs" && !c.mounts.empty()) {
+        c.mounts[0].blob_dir = b.value("dir", c.mounts[0].blob_dir);
+      }
+      if (type == "registry" && !c.mounts.empty()) {
+        RETURN_IF_ERROR(ApplyRegistrySettings(b, c.mounts[0], "config " + path + ": backend"));
+      }
     }
     if (j.contains("cache")) {
       c.merge_limit = j["cache"].value("merge_limit", c.merge_limit);

@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "bootstrap/bootstrap_writer.h"
+#include "tar/tree_applier.h"
 
 #include "tessera/builder/image.h"
 #include "tessera/erofs/format.h"
@@ -141,7 +142,11 @@ Status Merger::ApplyEntry(const Image& layer, erofs::NodeId dir, const erofs::Di
     bool is_opaque = opaque.has_value() && *opaque == "y";
     if (existing != entries.end() && tree_.node(existing->second).is_dir() && !is_opaque) {
       erofs::NodeId id = existing->second;
-      RETURN_IF_ERROR(CopyAttributes(layer, inode, tree_.node(id)));
+      // A directory the layer only implied (a parent of its entries) keeps the lower attributes.
+      auto implicit = layer.reader().GetXattr(entry.nid, internal::kImplicitDirXattr);
+      if (!implicit.has_value() || *implicit != "y") {
+        RETURN_IF_ERROR(CopyAttributes(layer, inode, tree_.node(id)));
+      }
       return ApplyDir(layer, id, entry.nid);
     }
     TRY(erofs::Node node, MakeNode(layer, inode));
@@ -175,7 +180,10 @@ Status Merger::AddLayer(const Image& layer) {
   nid_node_.clear();
   uint64_t root = layer.reader().root_nid();
   TRY(erofs::InodeInfo inode, layer.reader().GetInode(root));
-  RETURN_IF_ERROR(CopyAttributes(layer, inode, tree_.node(tree_.root())));
+  auto implicit = layer.reader().GetXattr(root, internal::kImplicitDirXattr);
+  if (!implicit.has_value() || *implicit != "y") {
+    RETURN_IF_ERROR(CopyAttributes(layer, inode, tree_.node(tree_.root())));
+  }
   return ApplyDir(layer, tree_.root(), root);
 }
 

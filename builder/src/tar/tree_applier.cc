@@ -39,9 +39,12 @@ const char* TypeName(uint32_t mode) {
 
 // Parents nobody declared (yet): what `mkdir -p` would make for root with umask 022, at the
 // epoch so the result does not depend on when the layer was imported.
+// A parent the layer never declares: marked so that a merge keeps the attributes of the lower
+// layer's directory (docs/format.md §3.4); declaring it later replaces the xattrs, marker too.
 Node ImplicitDir() {
   Node dir;
   dir.mode = S_IFDIR | 0755;
+  dir.xattrs.push_back({std::string(kImplicitDirXattr), "y"});
   return dir;
 }
 
@@ -55,7 +58,29 @@ void SetXattr(Node& node, std::string_view name, std::string value) {
   }
 }
 
+// True if one of the first n parts names a non-directory already in the tree. umoci (go-mtree
+// diffs) writes a directory replaced by a file as the file followed by whiteouts of the old
+// directory's children; those whiteouts delete nothing the layer still shows.
+bool BelowNonDirectory(const erofs::Tree& tree, const std::vector<std::string>& parts, size_t n) {
+  NodeId cur = tree.root();
+  for (size_t i = 0; i < n; ++i) {
+    const Node& dir = tree.node(cur);
+    auto it = dir.entries.find(parts[i]);
+    if (it == dir.entries.end()) return false;
+    if (!tree.node(it->second).is_dir()) return true;
+    cur = it->second;
+  }
+  return false;
+}
+
 }  // namespace
+
+TreeApplier::TreeApplier(erofs::Tree& tree, TarImportStats& stats) : tree_(tree), stats_(stats) {
+  Node& root = tree_.node(tree_.root());
+  if (root.entries.empty() && root.xattrs.empty()) {
+    root.xattrs.push_back({std::string(kImplicitDirXattr), "y"});
+  }
+}
 
 bool TreeApplier::IsWhiteout(const TarEntry& entry) {
   return !entry.parts.empty() && entry.parts.back().starts_with(kWhiteoutPrefix);
@@ -105,6 +130,11 @@ std::optional<NodeId> TreeApplier::Resolve(const std::vector<std::string>& parts
 Status TreeApplier::ApplyWhiteout(const TarEntry& entry) {
   const std::string& marker = entry.parts.back();
   const size_t parent_len = entry.parts.size() - 1;
+  if (BelowNonDirectory(tree_, entry.parts, parent_len)) {
+    ++stats_.skipped;
+    AddWarning(stats_, "'" + entry.path + "': whiteout below a non-directory skipped");
+    return Ok();
+  }
   if (marker == kOpaqueMarker) {
     TRY(NodeId dir, ResolveDir(entry.parts, parent_len));
     SetXattr(tree_.node(dir), kOpaqueXattr, "y");

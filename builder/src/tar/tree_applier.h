@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tar/tar_entry.h"
@@ -16,9 +17,15 @@
 
 namespace tessera::builder::internal {
 
+// Marks, in a layer bootstrap, a directory the layer's tar did not declare (made as a parent
+// only): a merge keeps the lower layer's attributes for it. Like every trusted.overlay.* xattr
+// it never reaches a merged image.
+inline constexpr std::string_view kImplicitDirXattr = "trusted.overlay.tessera.implicit";
+
 class TreeApplier {
  public:
-  TreeApplier(erofs::Tree& tree, TarImportStats& stats) : tree_(tree), stats_(stats) {}
+  // A fresh tree's root is marked implicit until the layer declares it ("./").
+  TreeApplier(erofs::Tree& tree, TarImportStats& stats);
 
   // True if the entry's last component is an OCI whiteout marker (".wh." prefix).
   static bool IsWhiteout(const TarEntry& entry);

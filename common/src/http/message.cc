@@ -29,6 +29,7 @@ constexpr ApiErrorEntry kApiErrors[] = {
     {ErrorCode::kUnavailable, "unavailable", 503},
     {ErrorCode::kCancelled, "cancelled", 503},
     {ErrorCode::kInternal, "internal", 500},
+    {ErrorCode::kFailedPrecondition, "failed_precondition", 409},
 };
 
 int HexDigit(char c) {

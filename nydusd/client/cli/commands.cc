@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "tessera/common/io.h"
 #include "tessera/nydusd_client/client.h"
 
 namespace tessera::nydusd::client::cli {
@@ -56,6 +57,26 @@ int Metrics(ApiClient& client, std::ostream& out, std::ostream& err) {
   return 0;
 }
 
+// The password comes from a file so it never shows in a process listing or shell history.
+int RegistryAuth(ApiClient& client, const CtlOptions& options, std::ostream& out,
+                 std::ostream& err) {
+  auto bytes = ReadFile(options.auth_password_file);
+  if (!bytes) return Fail(err, bytes.error());
+  RegistryAuthUpdate update;
+  update.username = options.auth_user;
+  update.password.assign(bytes->begin(), bytes->end());
+  while (!update.password.empty() &&
+         (update.password.back() == '\n' || update.password.back() == '\r')) {
+    update.password.pop_back();
+  }
+  update.mountpoint = options.auth_mountpoint;
+  update.host = options.auth_host;
+  auto n = client.UpdateRegistryAuth(update);
+  if (!n) return Fail(err, n.error());
+  out << *n << " registry endpoint(s) updated\n";
+  return 0;
+}
+
 }  // namespace
 
 std::string FormatDuration(uint64_t seconds) {
@@ -78,7 +99,9 @@ std::string FormatMountLine(const MountInfo& m) {
     line += std::to_string(m.chunks_ready) + "/" + std::to_string(m.chunks_total) +
             " chunks cached (" + std::to_string(pct) + "%)";
   }
-  return line + " bootstrap=" + m.bootstrap;
+  line += " bootstrap=" + m.bootstrap;
+  if (!m.image.empty()) line += " image=" + m.image;
+  return line;
 }
 
 std::string FormatStatus(const DaemonInfo& info) {
@@ -107,6 +130,8 @@ int RunCtl(const CtlOptions& options, std::ostream& out, std::ostream& err) {
       return Mounts(client, options, out, err);
     case Command::kMetrics:
       return Metrics(client, out, err);
+    case Command::kRegistryAuth:
+      return RegistryAuth(client, options, out, err);
     case Command::kNone:
       break;
   }

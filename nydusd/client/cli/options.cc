@@ -18,6 +18,7 @@ struct Parser {
   CLI::App* status = nullptr;
   CLI::App* metrics = nullptr;
   CLI::App* mounts = nullptr;
+  CLI::App* auth = nullptr;
 
   explicit Parser(CtlOptions* opts) {
     app.fallthrough();             // global options are accepted after the command too
@@ -33,6 +34,12 @@ struct Parser {
     status = app.add_subcommand("status", "daemon state, version, uptime and mounts");
     metrics = app.add_subcommand("metrics", "Prometheus metrics, as served");
     mounts = app.add_subcommand("mounts", "served images, one per line");
+    auth = app.add_subcommand("registry-auth", "give registry mounts new credentials (no remount)");
+    auth->add_option("--user", opts->auth_user, "registry user name")->required();
+    auth->add_option("--password-file", opts->auth_password_file, "file holding the password")
+        ->required();
+    auth->add_option("--mountpoint", opts->auth_mountpoint, "only this mount (default: all)");
+    auth->add_option("--host", opts->auth_host, "only endpoints with this host[:port]");
   }
 };
 
@@ -58,9 +65,10 @@ Result<CtlOptions> ParseCtlOptions(int argc, const char* const* argv) {
     if (p.status->parsed()) opts.command = Command::kStatus;
     if (p.metrics->parsed()) opts.command = Command::kMetrics;
     if (p.mounts->parsed()) opts.command = Command::kMounts;
+    if (p.auth->parsed()) opts.command = Command::kRegistryAuth;
     if (opts.command == Command::kNone) {
       return MakeError(ErrorCode::kInvalidArgument,
-                       "a command is required: status, metrics or mounts");
+                       "a command is required: status, metrics, mounts or registry-auth");
     }
     if (opts.json && opts.command == Command::kMetrics) {
       return MakeError(ErrorCode::kInvalidArgument, "--json: metrics are Prometheus text only");

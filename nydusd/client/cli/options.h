@@ -9,14 +9,16 @@
 
 namespace tessera::nydusd::client::cli {
 
-enum class Command { kNone, kStatus, kMetrics, kMounts };
+enum class Command { kNone, kStatus, kMetrics, kMounts, kRegistryAuth };
 
 struct CtlOptions {
   std::string apisock;  // --apisock, $TESSERAD_APISOCK, or the default socket
   Command command = Command::kNone;
   bool json = false;                         // --json (status, mounts)
   std::chrono::milliseconds timeout{10000};  // --timeout SECONDS
-  bool help = false;                         // --help given: print help_text, exit 0
+  // registry-auth: new registry credentials for running mounts (PUT /api/v1/config).
+  std::string auth_user, auth_password_file, auth_mountpoint, auth_host;
+  bool help = false;  // --help given: print help_text, exit 0
   std::string help_text;
 };
 

@@ -95,11 +95,42 @@ Result<json> ParseObject(std::string_view text, std::string_view what, ErrorCode
 }
 
 json MountToJson(const MountInfo& m) {
-  return json{{"mountpoint", m.mountpoint},     {"bootstrap", m.bootstrap},
-              {"blob_dir", m.blob_dir},         {"cache_dir", m.cache_dir},
-              {"transport", m.transport},       {"mounted_at", m.mounted_at},
-              {"chunks_ready", m.chunks_ready}, {"chunks_total", m.chunks_total},
-              {"fully_cached", m.fully_cached}};
+  json j{{"mountpoint", m.mountpoint},     {"bootstrap", m.bootstrap},
+         {"blob_dir", m.blob_dir},         {"cache_dir", m.cache_dir},
+         {"transport", m.transport},       {"mounted_at", m.mounted_at},
+         {"chunks_ready", m.chunks_ready}, {"chunks_total", m.chunks_total},
+         {"fully_cached", m.fully_cached}};
+  if (!m.backend.empty()) j["backend"] = m.backend;
+  if (!m.image.empty()) j["image"] = m.image;
+  if (!m.registry_endpoints.empty()) {
+    json eps = json::array();
+    for (const auto& e : m.registry_endpoints) {
+      eps.push_back(json{{"host", e.host},
+                         {"healthy", e.healthy},
+                         {"requests", e.requests},
+                         {"failures", e.failures}});
+    }
+    j["registry_endpoints"] = std::move(eps);
+  }
+  return j;
+}
+
+Status EndpointsFromJson(const json& j, const std::string& path, MountInfo* m) {
+  auto it = j.find("registry_endpoints");
+  if (it == j.end() || it->is_null()) return Ok();
+  if (!it->is_array()) return MakeError(ErrorCode::kCorrupt, path + ".registry_endpoints");
+  for (size_t i = 0; i < it->size(); ++i) {
+    std::string at = path + ".registry_endpoints[" + std::to_string(i) + "]";
+    if (!(*it)[i].is_object()) return MakeError(ErrorCode::kCorrupt, at + ": not an object");
+    Fields f((*it)[i], at, ErrorCode::kCorrupt);
+    RegistryEndpointInfo e;
+    RETURN_IF_ERROR(f.String("host", &e.host, true));
+    RETURN_IF_ERROR(f.Bool("healthy", &e.healthy));
+    RETURN_IF_ERROR(f.Uint("requests", &e.requests));
+    RETURN_IF_ERROR(f.Uint("failures", &e.failures));
+    m->registry_endpoints.push_back(std::move(e));
+  }
+  return Ok();
 }
 
 Result<MountInfo> MountFromJson(const json& j, const std::string& path) {
@@ -115,6 +146,9 @@ Result<MountInfo> MountFromJson(const json& j, const std::string& path) {
   RETURN_IF_ERROR(f.Uint("chunks_ready", &m.chunks_ready));
   RETURN_IF_ERROR(f.Uint("chunks_total", &m.chunks_total));
   RETURN_IF_ERROR(f.Bool("fully_cached", &m.fully_cached));
+  RETURN_IF_ERROR(f.String("backend", &m.backend, false));
+  RETURN_IF_ERROR(f.String("image", &m.image, false));
+  RETURN_IF_ERROR(EndpointsFromJson(j, path, &m));
   return m;
 }
 
@@ -196,7 +230,33 @@ std::string EncodeMountRequest(const MountRequest& r, int indent) {
   if (!r.cache_dir.empty()) j["cache_dir"] = r.cache_dir;
   if (!r.prefetch_files.empty()) j["prefetch_files"] = r.prefetch_files;
   if (r.prefetch_all) j["prefetch_all"] = true;
+  if (!r.image.empty()) j["image"] = r.image;
+  if (!r.registry.empty()) {
+    json reg = json::parse(r.registry, nullptr, false);
+    if (reg.is_object()) j["registry"] = std::move(reg);
+  }
   return Dump(j, indent);
+}
+
+std::string EncodeRegistryAuthUpdate(const RegistryAuthUpdate& u) {
+  json j{{"registry_auth", json{{"username", u.username}, {"password", u.password}}}};
+  if (!u.mountpoint.empty()) j["mountpoint"] = u.mountpoint;
+  if (!u.host.empty()) j["host"] = u.host;
+  return Dump(j, -1);
+}
+
+Result<RegistryAuthUpdate> DecodeRegistryAuthUpdate(std::string_view text) {
+  TRY(json j, ParseObject(text, "config update", ErrorCode::kInvalidArgument));
+  Fields f(j, "", ErrorCode::kInvalidArgument);
+  RegistryAuthUpdate u;
+  RETURN_IF_ERROR(f.String("mountpoint", &u.mountpoint, false));
+  RETURN_IF_ERROR(f.String("host", &u.host, false));
+  auto it = j.find("registry_auth");
+  if (it == j.end() || !it->is_object()) return f.Fail("registry_auth", "missing or not an object");
+  Fields auth(*it, "registry_auth", ErrorCode::kInvalidArgument);
+  RETURN_IF_ERROR(auth.String("username", &u.username, true));
+  RETURN_IF_ERROR(auth.String("password", &u.password, true));
+  return u;
 }
 
 Result<DaemonInfo> DecodeDaemonInfo(std::string_view text) {
@@ -229,14 +289,20 @@ Result<MountRequest> DecodeMountRequest(std::string_view text) {
   Fields f(j, "", ErrorCode::kInvalidArgument);
   MountRequest r;
   RETURN_IF_ERROR(f.String("mountpoint", &r.mountpoint, true));
-  RETURN_IF_ERROR(f.String("bootstrap", &r.bootstrap, true));
-  RETURN_IF_ERROR(f.String("blob_dir", &r.blob_dir, true));
+  RETURN_IF_ERROR(f.String("image", &r.image, false));
+  bool local = r.image.empty();
+  RETURN_IF_ERROR(f.String("bootstrap", &r.bootstrap, local));
+  RETURN_IF_ERROR(f.String("blob_dir", &r.blob_dir, local));
   RETURN_IF_ERROR(f.String("cache_dir", &r.cache_dir, false));
+  if (auto reg = j.find("registry"); reg != j.end() && !reg->is_null()) {
+    if (!reg->is_object()) return f.Fail("registry", "not an object");
+    r.registry = Dump(*reg, -1);
+  }
   RETURN_IF_ERROR(f.StringArray("prefetch_files", &r.prefetch_files));
   RETURN_IF_ERROR(f.Bool("prefetch_all", &r.prefetch_all));
   RETURN_IF_ERROR(CheckAbsolute(f, "mountpoint", r.mountpoint, true));
-  RETURN_IF_ERROR(CheckAbsolute(f, "bootstrap", r.bootstrap, true));
-  RETURN_IF_ERROR(CheckAbsolute(f, "blob_dir", r.blob_dir, true));
+  RETURN_IF_ERROR(CheckAbsolute(f, "bootstrap", r.bootstrap, local));
+  RETURN_IF_ERROR(CheckAbsolute(f, "blob_dir", r.blob_dir, local));
   RETURN_IF_ERROR(CheckAbsolute(f, "cache_dir", r.cache_dir, false));
   for (size_t i = 0; i < r.prefetch_files.size(); ++i) {
     std::string key = "prefetch_files[" + std::to_string(i) + "]";

@@ -111,6 +111,15 @@ Status ApiClient::Unmount(std::string_view mountpoint) {
   return Ok();
 }
 
+Result<uint64_t> ApiClient::UpdateRegistryAuth(const RegistryAuthUpdate& update) {
+  TRY(HttpResponse r, Call("PUT", std::string(kConfigPath), EncodeRegistryAuthUpdate(update)));
+  nlohmann::json j = nlohmann::json::parse(r.body, nullptr, false);
+  if (!j.is_object() || !j.contains("updated") || !j["updated"].is_number_unsigned()) {
+    return MakeError(ErrorCode::kCorrupt, "tesserad at " + socket_path() + ": no 'updated' count");
+  }
+  return j["updated"].get<uint64_t>();
+}
+
 Status ApiClient::Exit() {
   RETURN_IF_ERROR(Call("PUT", std::string(kDaemonExitPath)));
   return Ok();

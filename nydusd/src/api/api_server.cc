@@ -5,6 +5,8 @@
 
 #include <ctime>
 
+#include "registry/registry_config.h"
+
 #include "tessera/nydusd_client/api.h"
 
 namespace tessera::nydusd {
@@ -22,6 +24,13 @@ api::MountInfo ToApi(const Daemon::MountInfo& m, const std::string& default_cach
   out.chunks_ready = m.usage.extents_ready;
   out.chunks_total = m.usage.extents_total;
   out.fully_cached = m.usage.extents_ready == m.usage.extents_total;
+  out.backend = m.config.image.empty() ? "localfs" : "registry";
+  out.image = m.config.image;
+  if (m.registry) {
+    for (const auto& e : m.registry->endpoints) {
+      out.registry_endpoints.push_back({e.host, e.healthy, e.requests, e.failures});
+    }
+  }
   return out;
 }
 
@@ -45,6 +54,7 @@ ApiServer::ApiServer(Daemon& daemon, Logger& logger)
   server_.Route("POST", "/api/v1/mounts", bind(&ApiServer::PostMount));
   server_.Route("DELETE", "/api/v1/mounts", bind(&ApiServer::DeleteMount));
   server_.Route("PUT", "/api/v1/daemon/exit", bind(&ApiServer::PutExit));
+  server_.Route("PUT", std::string(api::kConfigPath), bind(&ApiServer::PutConfig));
 }
 
 Status ApiServer::Start(const std::string& socket_path) {
@@ -63,6 +73,9 @@ HttpResponse ApiServer::GetDaemon(const HttpRequest&) {
   info.uptime_seconds = static_cast<uint64_t>(std::time(nullptr) - started_at_);
   for (const auto& m : daemon_.Mounts()) info.mounts.push_back(ToApi(m, c.cache_dir));
   info.config.backend = "localfs";
+  for (const auto& m : info.mounts) {
+    if (m.backend == "registry") info.config.backend = "registry";
+  }
   info.config.cache_dir = c.cache_dir;
   info.config.threads = c.threads;
   info.config.cache_limit_bytes = c.cache_limit;
@@ -92,30 +105,52 @@ HttpResponse ApiServer::GetMounts(const HttpRequest&) {
   return HttpResponse::Json(200, api::EncodeMountList(mounts));
 }
 
-HttpResponse ApiServer::PostMount(const HttpRequest& req) {
-  auto request = api::DecodeMountRequest(req.body);
-  if (!request) return ErrorResponse(request.error());
+// The MountConfig a request asks for; registry settings are the config file's keys.
+Result<MountConfig> ApiServer::MountFromRequest(const std::string& body) {
+  TRY(api::MountRequest request, api::DecodeMountRequest(body));
+  std::vector<const std::string*> paths = {&request.mountpoint};
+  if (request.image.empty()) paths = {&request.bootstrap, &request.blob_dir, &request.mountpoint};
   struct stat st {};
-  for (const std::string* p : {&request->bootstrap, &request->blob_dir, &request->mountpoint}) {
-    if (::stat(p->c_str(), &st) != 0) return ErrorResponse(ErrnoError(errno, *p));
+  for (const std::string* p : paths) {
+    if (::stat(p->c_str(), &st) != 0) return ErrnoError(errno, *p);
   }
   MountConfig mc;
-  mc.mountpoint = request->mountpoint;
-  mc.bootstrap = request->bootstrap;
-  mc.blob_dir = request->blob_dir;
-  mc.cache_dir = request->cache_dir;
-  mc.prefetch_files = request->prefetch_files;
-  mc.prefetch_all = request->prefetch_all;
-  Status added = daemon_.AddMount(mc);
+  mc.mountpoint = request.mountpoint;
+  mc.bootstrap = request.bootstrap;
+  mc.blob_dir = request.blob_dir;
+  mc.cache_dir = request.cache_dir;
+  mc.prefetch_files = request.prefetch_files;
+  mc.prefetch_all = request.prefetch_all;
+  mc.image = request.image;
+  if (!request.registry.empty()) {
+    RETURN_IF_ERROR(ApplyRegistrySettingsText(request.registry, mc, "field 'registry'"));
+  }
+  return mc;
+}
+
+HttpResponse ApiServer::PostMount(const HttpRequest& req) {
+  auto mc = MountFromRequest(req.body);
+  if (!mc) return ErrorResponse(mc.error());
+  Status added = daemon_.AddMount(*mc);
   if (!added) return ErrorResponse(added.error());
   for (const auto& m : daemon_.Mounts()) {
-    if (m.config.mountpoint == mc.mountpoint) {
+    if (m.config.mountpoint == mc->mountpoint) {
       return HttpResponse::Json(201, api::EncodeMountInfo(ToApi(m, daemon_.config().cache_dir)));
     }
   }
   return ErrorResponse(MakeError(ErrorCode::kInternal, "mount vanished"));
 }
 
+HttpResponse ApiServer::PutConfig(const HttpRequest& req) {
+  auto update = api::DecodeRegistryAuthUpdate(req.body);
+  if (!update) return ErrorResponse(update.error());
+  oci::Credentials creds;
+  creds.username = update->username;
+  creds.password = update->password;
+  auto n = daemon_.UpdateRegistryCredentials(update->mountpoint, update->host, creds);
+  if (!n) return ErrorResponse(n.error());
+  return HttpResponse::Json(200, "{\"updated\":" + std::to_string(*n) + "}");
+}
 HttpResponse ApiServer::DeleteMount(const HttpRequest& req) {
   auto mp = req.Query("mountpoint");
   if (!mp || mp->empty()) {

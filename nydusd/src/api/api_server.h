@@ -23,6 +23,8 @@ class ApiServer {
   HttpResponse PostMount(const HttpRequest& req);
   HttpResponse DeleteMount(const HttpRequest& req);
   HttpResponse PutExit(const HttpRequest& req);
+  HttpResponse PutConfig(const HttpRequest& req);
+  static Result<MountConfig> MountFromRequest(const std::string& body);
 
   Daemon& daemon_;
   Logger& logger_;

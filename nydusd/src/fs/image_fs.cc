@@ -10,7 +10,25 @@ class CachedDevice final : public ByteSource {
       : cache_(cache), blob_(blob), size_(size) {}
   uint64_t Size() const override { return size_; }
   Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
-    return cache_.ReadRaw(blob_, offset, out);
+    Status st = cache_.ReadRaw(blob_, offset, out);
+    // A chunk that failed its digest was not stored: one more fetch may get intact bytes (a
+    // damaged transfer); a second failure goes to the reader as EIO.
+    if (!st && st.error().code == ErrorCode::kCorrupt) st = cache_.ReadRaw(blob_, offset, out);
+    if (st) return st;
+    // Whatever kept the data away (a refused credential, a timeout, a missing blob), the reader
+    // of a file sees EIO, as for any other failed fetch; the message keeps the cause.
+    Error e = st.error();
+    switch (e.code) {
+      case ErrorCode::kTimeout:
+      case ErrorCode::kPermission:
+      case ErrorCode::kNotFound:
+      case ErrorCode::kCancelled:
+        e.code = ErrorCode::kUnavailable;
+        break;
+      default:
+        break;
+    }
+    return e;
   }
 
  private:

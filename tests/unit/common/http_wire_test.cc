@@ -177,7 +177,7 @@ TEST(HttpMessageTest, ErrorVocabularyRoundTrips) {
        {ErrorCode::kInvalidArgument, ErrorCode::kNotFound, ErrorCode::kAlreadyExists,
         ErrorCode::kCorrupt, ErrorCode::kUnsupported, ErrorCode::kIo, ErrorCode::kOutOfRange,
         ErrorCode::kTooLarge, ErrorCode::kPermission, ErrorCode::kTimeout, ErrorCode::kUnavailable,
-        ErrorCode::kCancelled, ErrorCode::kInternal}) {
+        ErrorCode::kCancelled, ErrorCode::kInternal, ErrorCode::kFailedPrecondition}) {
     EXPECT_EQ(ErrorCodeFromApiCode(ApiErrorCode(code)), code);
   }
   EXPECT_EQ(HttpStatusForError(ErrorCode::kAlreadyExists), 409);

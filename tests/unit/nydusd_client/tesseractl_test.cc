@@ -77,6 +77,17 @@ TEST(TesseractlOptionsTest, EnvironmentSetsTheSocket) {
   EXPECT_EQ(flag->apisock, "/tmp/flag.sock");
 }
 
+TEST(TesseractlOptionsTest, RegistryAuthNeedsUserAndPasswordFile) {
+  auto o = Parse({"registry-auth", "--user", "u", "--password-file", "/p", "--host", "h:5000"});
+  ASSERT_TRUE(o) << o.error().ToString();
+  EXPECT_EQ(o->command, Command::kRegistryAuth);
+  EXPECT_EQ(o->auth_user, "u");
+  EXPECT_EQ(o->auth_password_file, "/p");
+  EXPECT_EQ(o->auth_host, "h:5000");
+  EXPECT_TRUE(o->auth_mountpoint.empty());
+  EXPECT_FALSE(Parse({"registry-auth", "--user", "u"}));
+}
+
 TEST(TesseractlOptionsTest, UsageErrorsAndHelp) {
   for (auto args : std::vector<std::vector<const char*>>{{},
                                                          {"bogus"},

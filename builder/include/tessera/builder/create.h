@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "tessera/common/codec.h"
+#include "tessera/common/io.h"
 #include "tessera/common/result.h"
 
 namespace tessera::builder {
@@ -36,7 +37,8 @@ struct CreateOptions {
   std::vector<std::string> chunk_dicts;     // earlier bootstraps whose chunks may be referenced
   std::vector<std::string> prefetch_paths;  // recorded in the prefetch table, in order
   int64_t build_time = 0;                   // superblock time (deterministic output)
-  // Called now and then with (bytes read so far, total bytes if known or 0).
+  // Called now and then with (bytes read so far, total bytes if known or 0): file bytes for a
+  // directory, archive bytes (compressed, as stored) for a tar.
   std::function<void(uint64_t done, uint64_t total)> progress;
 };
 
@@ -59,5 +61,13 @@ struct CreateSummary {
 // SOURCE is a directory, a tar file (plain, gzip or zstd: detected by magic), or "-" for a tar
 // on stdin.
 Result<CreateSummary> CreateLayer(const std::string& source, const CreateOptions& options);
+
+// The same for a layer tar read from a stream (plain, gzip or zstd, detected by magic), in one
+// pass with nothing extracted to disk: how `convert` feeds registry and layout layers to the
+// builder. `name` names the stream in messages; `total` is its size if known (else 0) and
+// progress then counts the stream's bytes. The stream is read up to the end of the archive,
+// not necessarily to its end: a caller that verifies a digest at end-of-stream drains it.
+Result<CreateSummary> CreateLayerFromStream(ByteStream& in, const std::string& name, uint64_t total,
+                                            const CreateOptions& options);
 
 }  // namespace tessera::builder

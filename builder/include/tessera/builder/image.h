@@ -91,7 +91,9 @@ Result<ExportResult> ExportRawDevices(const Image& image, const std::string& out
 // ---- merge ----
 // Merges layer bootstraps (lowest first) into one image bootstrap with overlay semantics: a
 // whiteout (char 0:0) deletes the lower entry, an opaque directory (trusted.overlay.opaque=y)
-// hides the lower directory's content, an upper entry replaces a lower one, directories merge.
+// hides the lower directory's content, an upper entry replaces a lower one, directories merge
+// (a directory, or root, the layer's tar only implied keeps the lower attributes: §3.4 of
+// docs/format.md).
 // The result references every layer's blobs through its device table; whiteouts and
 // trusted.overlay.* xattrs do not appear in it.
 

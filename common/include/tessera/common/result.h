@@ -31,7 +31,8 @@ enum class ErrorCode {
   kTimeout,
   kUnavailable,  // a backend or service cannot be reached
   kCancelled,
-  kInternal,  // a bug: an invariant did not hold
+  kInternal,            // a bug: an invariant did not hold
+  kFailedPrecondition,  // valid, but not in the object's current state (e.g. it has children)
 };
 
 // Name of a code, for messages ("corrupt", "io", ...).

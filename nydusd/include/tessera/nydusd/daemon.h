@@ -11,6 +11,7 @@
 
 #include "tessera/common/logging.h"
 #include "tessera/common/result.h"
+#include "tessera/storage/registry_backend.h"
 
 namespace tessera::nydusd {
 
@@ -21,6 +22,15 @@ struct MountConfig {
   std::string cache_dir;                    // empty: the daemon's cache_dir
   std::vector<std::string> prefetch_files;  // paths in the image, fetched after mount
   bool prefetch_all = false;                // also fetch the rest (or the daemon's setting)
+  // Registry backend, instead of bootstrap + blob_dir: a Tessera image reference
+  // ("host[:port]/repo:tag" or "@sha256:..."). Its bootstrap layer is fetched (once: it is kept
+  // in the cache directory) and blobs are read from the registry on demand.
+  std::string image;
+  // Endpoints, credentials, timeouts, hedging. primary.host and repo come from `image` when
+  // empty; empty primary credentials are looked up in docker_config (empty path: the default
+  // docker config) for the primary host.
+  storage::RegistryBackendOptions registry;
+  std::string docker_config;
 };
 
 struct DaemonConfig {

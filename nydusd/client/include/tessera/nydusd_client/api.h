@@ -27,11 +27,22 @@ inline constexpr std::string_view kDaemonPath = "/api/v1/daemon";           // G
 inline constexpr std::string_view kDaemonExitPath = "/api/v1/daemon/exit";  // PUT
 inline constexpr std::string_view kMetricsPath = "/api/v1/metrics";         // GET
 inline constexpr std::string_view kMountsPath = "/api/v1/mounts";           // GET, POST, DELETE
+inline constexpr std::string_view kConfigPath = "/api/v1/config";           // PUT
 
 // Daemon states: "starting" (API up, first image not served yet), "running", "stopping".
 inline constexpr std::string_view kStateStarting = "starting";
 inline constexpr std::string_view kStateRunning = "running";
 inline constexpr std::string_view kStateStopping = "stopping";
+
+// Health of one registry endpoint of a mount (registry backend).
+struct RegistryEndpointInfo {
+  std::string host;
+  bool healthy = true;  // false while cooling down after repeated failures
+  uint64_t requests = 0;
+  uint64_t failures = 0;
+
+  bool operator==(const RegistryEndpointInfo&) const = default;
+};
 
 // One image served by the daemon.
 struct MountInfo {
@@ -45,6 +56,9 @@ struct MountInfo {
   uint64_t chunks_total = 0;       // chunks in the image
   // All chunks are cached: the kernel can mount the bootstrap with the cache files as devices.
   bool fully_cached = false;
+  std::string backend;  // "localfs" | "registry" (empty from older daemons)
+  std::string image;    // registry backend: the image reference
+  std::vector<RegistryEndpointInfo> registry_endpoints;  // primary first, then mirrors
 
   bool operator==(const MountInfo&) const = default;
 };
@@ -78,13 +92,27 @@ struct DaemonInfo {
 // POST /api/v1/mounts: serve one more image.
 struct MountRequest {
   std::string mountpoint;                   // required, absolute
-  std::string bootstrap;                    // required, absolute
-  std::string blob_dir;                     // required, absolute
+  std::string bootstrap;                    // required without image, absolute
+  std::string blob_dir;                     // required without image, absolute
   std::string cache_dir;                    // optional, absolute; empty: the daemon's default
   std::vector<std::string> prefetch_files;  // optional: absolute paths inside the image
   bool prefetch_all = false;                // optional: fetch the whole image in background
+  std::string image;  // registry image reference instead of bootstrap + blob_dir
+  // Registry settings as a JSON object (the keys of the config file's registry "backend"
+  // object: scheme, insecure, ca_file, auth, timeout_ms, mirrors, ...); empty: defaults.
+  std::string registry;
 
   bool operator==(const MountRequest&) const = default;
+};
+
+// PUT /api/v1/config: new registry credentials for running mounts, without remounting.
+struct RegistryAuthUpdate {
+  std::string mountpoint;  // optional: only this mount (default: every registry mount)
+  std::string host;        // optional: only endpoints with this host
+  std::string username;
+  std::string password;
+
+  bool operator==(const RegistryAuthUpdate&) const = default;
 };
 
 // JSON text for each type. indent < 0: compact, one line; ≥ 0: pretty with that indent.
@@ -93,6 +121,9 @@ std::string EncodeMountInfo(const MountInfo& mount, int indent = -1);
 // {"mounts": [...]}, the body of GET /api/v1/mounts.
 std::string EncodeMountList(const std::vector<MountInfo>& mounts, int indent = -1);
 std::string EncodeMountRequest(const MountRequest& request, int indent = -1);
+// {"registry_auth": {"username", "password"}, "mountpoint"?, "host"?}
+std::string EncodeRegistryAuthUpdate(const RegistryAuthUpdate& update);
+Result<RegistryAuthUpdate> DecodeRegistryAuthUpdate(std::string_view json);
 
 // Decoders of responses: errors are kCorrupt naming the field.
 Result<DaemonInfo> DecodeDaemonInfo(std::string_view json);

@@ -41,6 +41,8 @@ class ApiClient {
   Result<MountInfo> Mount(const MountRequest& request);
   // DELETE /api/v1/mounts?mountpoint=...
   Status Unmount(std::string_view mountpoint);
+  // PUT /api/v1/config: new registry credentials; returns how many endpoints took them.
+  Result<uint64_t> UpdateRegistryAuth(const RegistryAuthUpdate& update);
   // PUT /api/v1/daemon/exit: the daemon unmounts everything and exits after answering.
   Status Exit();
 

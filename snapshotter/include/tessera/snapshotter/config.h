@@ -1,0 +1,39 @@
+// Config: what tessera-snapshotter runs with, from a JSON file and command-line flags (flags
+// win). docs/snapshotter.md documents every key.
+//
+// Thread-safety: plain value type; the parsers are reentrant.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "tessera/common/logging.h"
+#include "tessera/common/result.h"
+
+namespace tessera::snapshotter {
+
+// How Tessera (remote) layers will be served; reserved until the remote-layer path exists.
+enum class DaemonMode { kShared, kPerImage };
+
+struct Config {
+  std::string root = "/var/lib/tessera-snapshotter";
+  std::string address = "/run/tessera-snapshotter/snapshotter.sock";
+  LogLevel log_level = LogLevel::kInfo;
+  // Reserved (validated, not used yet): the tesserad orchestration of Tessera layers.
+  DaemonMode daemon_mode = DaemonMode::kShared;
+  std::string tesserad_path;  // empty: tesserad beside tessera-snapshotter, then $PATH
+  uint64_t cache_limit = 0;   // bytes; 0: unlimited
+};
+
+// Parses a JSON object; unknown keys and wrong types are kInvalidArgument naming the key.
+// Keys absent from the JSON keep `base`'s values.
+Result<Config> ParseConfig(const std::string& json_text, const Config& base = {});
+
+// Sets one string-valued key (root, address, log_level, daemon_mode, tesserad_path) with the
+// same validation as the file; used for command-line overrides.
+Status SetConfigString(const std::string& key, const std::string& value, Config* config);
+
+// Reads and parses a file; errors name the path.
+Result<Config> LoadConfigFile(const std::string& path, const Config& base = {});
+
+}  // namespace tessera::snapshotter

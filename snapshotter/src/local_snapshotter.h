@@ -1,0 +1,76 @@
+// LocalSnapshotter: the Snapshotter on a local root (see snapshotter.h for the layout and the
+// crash-safety rules). Private to the library; tests reach it through Snapshotter::Open.
+//
+// Thread-safety: every public method takes mu_, so operations never interleave.
+#pragma once
+
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "metastore/metastore.h"
+
+#include "tessera/common/logging.h"
+#include "tessera/snapshotter/snapshotter.h"
+
+namespace tessera::snapshotter::internal {
+
+// Paths under the root.
+struct Layout {
+  std::string root;
+  std::string MetadataDir() const { return root + "/metadata"; }
+  std::string SnapshotsDir() const { return root + "/snapshots"; }
+  std::string Dir(uint64_t id) const { return SnapshotsDir() + "/" + std::to_string(id); }
+  // Where a snapshot's directories are made before its metadata commits.
+  std::string TempDir(uint64_t id) const { return SnapshotsDir() + "/new-" + std::to_string(id); }
+  std::string Fs(uint64_t id) const { return Dir(id) + "/fs"; }
+  std::string Work(uint64_t id) const { return Dir(id) + "/work"; }
+};
+
+// Finishes what a killed process left: a committed record whose directory is still under its
+// temporary name is renamed into place (a missing one is recreated empty, with a warning), and
+// every entry of snapshots/ that no record owns is removed.
+Status RecoverRoot(const Layout& layout, const MetaStore& store, Logger* logger);
+// Removes entries of snapshots/ that no record owns; returns how many.
+Result<int> RemoveOrphanDirs(const Layout& layout, const MetaStore& store, Logger* logger);
+
+class LocalSnapshotter final : public Snapshotter {
+ public:
+  LocalSnapshotter(Layout layout, std::unique_ptr<MetaStore> store, bool index_off, Logger* logger)
+      : layout_(std::move(layout)),
+        store_(std::move(store)),
+        index_off_(index_off),
+        logger_(logger) {}
+
+  Result<std::vector<Mount>> Prepare(const std::string& key, const std::string& parent,
+                                     const Labels& labels) override;
+  Result<std::vector<Mount>> View(const std::string& key, const std::string& parent,
+                                  const Labels& labels) override;
+  Result<std::vector<Mount>> Mounts(const std::string& key) override;
+  Status Commit(const std::string& name, const std::string& key, const Labels& labels) override;
+  Status Remove(const std::string& key) override;
+  Result<SnapshotInfo> Stat(const std::string& key) override;
+  Result<SnapshotInfo> Update(const SnapshotInfo& info,
+                              const std::vector<std::string>& field_paths) override;
+  Result<std::vector<SnapshotInfo>> List(const std::vector<std::string>& filters) override;
+  Result<Usage> GetUsage(const std::string& key) override;
+  Status Cleanup() override;
+
+ private:
+  Result<std::vector<Mount>> Create(Kind kind, const std::string& key, const std::string& parent,
+                                    const Labels& labels);
+  // The checks Prepare/View make before touching the disk (the metastore repeats them).
+  Status CheckNew(const std::string& key, const std::string& parent, const Labels& labels) const;
+  Status MakeTempDirs(uint64_t id, Kind kind, const std::string& parent);
+  Result<std::vector<Mount>> MountsOf(const Record& record) const;
+  std::string ContentDir(const Record& record) const;
+
+  const Layout layout_;
+  std::mutex mu_;  // serializes every operation
+  std::unique_ptr<MetaStore> store_;
+  const bool index_off_;
+  Logger* logger_;
+};
+
+}  // namespace tessera::snapshotter::internal
