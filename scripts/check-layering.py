@@ -17,6 +17,10 @@ ALLOWED = {
     "nydusd": {"common", "erofs", "storage", "virtio", "oci", "nydusd_client"},
     "nydusd_client": {"common"},
     "snapshotter": {"common", "oci", "nydusd_client"},
+    # snapshotter/ctrclient: containerd API client for `tesseractl pull`; not the snapshotter.
+    "ctrclient": {"common", "oci"},
+    # nydusd/client/cli: the tesseractl executable (nothing links it) may also pull into containerd.
+    "tesseractl": {"common", "nydusd_client", "ctrclient"},
     "vmm": {"common", "virtio"},
     "runtime": {"common", "nydusd_client", "vmm_client"},
 }
@@ -30,8 +34,12 @@ INCLUDE = re.compile(r'^\s*#\s*include\s+"tessera/([a-z_]+)/')
 
 def component_of(path: pathlib.Path, root: pathlib.Path) -> str:
     rel = path.relative_to(root).parts
+    if rel[:3] == ("nydusd", "client", "cli"):
+        return "tesseractl"
     if rel[0] == "nydusd" and len(rel) > 1 and rel[1] == "client":
         return "nydusd_client"
+    if rel[:2] == ("snapshotter", "ctrclient"):
+        return "ctrclient"
     for comp, folder in FOLDERS.items():
         if rel[0] == folder:
             return comp

@@ -21,7 +21,7 @@ echo "== build (release)"
 bash scripts/build.sh release || exit 1
 echo "== build (asan-ubsan: unit tests only)"
 bash scripts/build.sh asan-ubsan tessera-image tesserad tesseractl common_test erofs_test \
-  storage_test builder_test support_test nydusd_client_test snapshotter_test || exit 1
+  storage_test builder_test support_test nydusd_client_test snapshotter_test oci_test || exit 1
 
 passed=0
 failed=0

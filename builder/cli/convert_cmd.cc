@@ -16,7 +16,8 @@ namespace {
 
 struct ConvertArgs {
   std::string source, target, platform, chunk_dict, work_dir;
-  std::string chunking = "fixed", chunk_size = "1M", compression = "zstd";
+  std::string chunking = "fixed", chunk_size = "1M", compression = "zstd", frame_size = "256K";
+  std::string inline_threshold = "512";
   int level = -1;
   size_t threads = 0, parallel = 2;
   int64_t timestamp = 0;
@@ -40,6 +41,13 @@ void AddOptions(CLI::App& app, ConvertArgs& a) {
       ->check(CLI::IsMember({"zstd", "lz4", "none"}))
       ->capture_default_str();
   app.add_option("--compression-level", a.level, "zstd 1..22 (default 3), lz4 0..12");
+  app.add_option("--frame-size", a.frame_size,
+                 "small chunks are compressed together up to this (smaller than create's 1M "
+                 "default: a lazy reader fetches whole frames)")
+      ->capture_default_str();
+  app.add_option("--inline-threshold", a.inline_threshold,
+                 "files up to this size live in the bootstrap")
+      ->capture_default_str();
   app.add_option("--threads", a.threads, "compression threads per layer (0: one per core)");
   app.add_option("--parallel-layers", a.parallel, "layers converted at the same time")
       ->check(CLI::Range(1, 64))
@@ -70,6 +78,16 @@ Result<ConvertOptions> ToOptions(const ConvertArgs& a) {
   } else {
     o.layer.chunking.chunk_size = static_cast<uint32_t>(chunk);
   }
+  TRY(uint64_t frame, ParseSize(a.frame_size));
+  if (frame < 4096 || frame > (16u << 20)) {
+    return MakeError(ErrorCode::kInvalidArgument, "--frame-size: 4K..16M");
+  }
+  o.layer.frame_size = static_cast<uint32_t>(frame);
+  TRY(uint64_t inline_max, ParseSize(a.inline_threshold));
+  if (inline_max > (1u << 20)) {
+    return MakeError(ErrorCode::kInvalidArgument, "--inline-threshold: at most 1M");
+  }
+  o.layer.inline_threshold = static_cast<uint32_t>(inline_max);
   TRY(o.layer.codec, ParseCodec(a.compression));
   o.layer.compression_level = a.level >= 0 ? a.level : (o.layer.codec == Codec::kLz4 ? 0 : 3);
   o.layer.threads = a.threads;

@@ -37,6 +37,11 @@ Status ApplyKey(const std::string& key, const nlohmann::json& v, Config* c) {
     }
   } else if (key == "tesserad_path") {
     TRY(c->tesserad_path, GetString(v, key));
+  } else if (key == "docker_config") {
+    TRY(c->docker_config, GetString(v, key));
+  } else if (key == "plain_http_loopback") {
+    if (!v.is_boolean()) return Bad(key, "must be true or false");
+    c->plain_http_loopback = v.get<bool>();
   } else if (key == "cache_limit") {
     if (!v.is_number_unsigned()) return Bad(key, "must be a non-negative integer (bytes)");
     c->cache_limit = v.get<uint64_t>();
@@ -49,7 +54,7 @@ Status ApplyKey(const std::string& key, const nlohmann::json& v, Config* c) {
 }  // namespace
 
 Status SetConfigString(const std::string& key, const std::string& value, Config* config) {
-  if (key == "cache_limit") return Bad(key, "not a string key");
+  if (key == "cache_limit" || key == "plain_http_loopback") return Bad(key, "not a string key");
   return ApplyKey(key, nlohmann::json(value), config);
 }
 

@@ -43,7 +43,18 @@ Result<std::vector<Mount>> LocalSnapshotter::MountsOf(const Record& record) cons
   std::string parent = record.info.parent;
   while (!parent.empty()) {
     TRY(Record p, store_->Get(parent));
-    plan.lower_dirs.push_back(ContentDir(p));
+    const RemoteKind remote = RemoteKindOfSnapshot(p.info.labels);
+    if (remote == RemoteKind::kBootstrap) {
+      // The whole image (every blob layer below) is tesserad's mount of it.
+      auto image = p.info.labels.find(kLabelRemoteImage);
+      if (image == p.info.labels.end()) {
+        return MakeError(ErrorCode::kCorrupt, "remote snapshot \"" + parent + "\" names no image");
+      }
+      RETURN_IF_ERROR(remote_->EnsureServed(layout_.Dir(p.id), image->second));
+      plan.lower_dirs.push_back(TesseradManager::Mountpoint(layout_.Dir(p.id)));
+      break;
+    }
+    if (remote == RemoteKind::kNone) plan.lower_dirs.push_back(ContentDir(p));
     parent = p.info.parent;
   }
   return ComputeMounts(plan);
@@ -58,6 +69,7 @@ Status LocalSnapshotter::MakeTempDirs(uint64_t id, Kind kind, const std::string&
   if (!parent.empty()) {
     // The new upper dir takes its owner from the parent's, like containerd's overlayfs.
     TRY(Record p, store_->Get(parent));
+    if (RemoteKindOfSnapshot(p.info.labels) != RemoteKind::kNone) return Ok();  // owned by root
     struct stat st {};
     if (::stat(ContentDir(p).c_str(), &st) != 0) return ErrnoError(errno, "stat parent dir");
     if (::lchown((tmp + "/fs").c_str(), st.st_uid, st.st_gid) != 0) {
@@ -81,10 +93,8 @@ Status LocalSnapshotter::CheckNew(const std::string& key, const std::string& par
   return Ok();
 }
 
-Result<std::vector<Mount>> LocalSnapshotter::Create(Kind kind, const std::string& key,
-                                                    const std::string& parent,
-                                                    const Labels& labels) {
-  std::lock_guard lock(mu_);
+Result<Record> LocalSnapshotter::CreateLocked(Kind kind, const std::string& key,
+                                              const std::string& parent, const Labels& labels) {
   RETURN_IF_ERROR(CheckNew(key, parent, labels));
   TRY(uint64_t id, store_->NextId());
   ScopeExit drop_tmp([&] { (void)RemoveTree(layout_.TempDir(id)); });
@@ -110,18 +120,66 @@ Result<std::vector<Mount>> LocalSnapshotter::Create(Kind kind, const std::string
                                       {"parent", parent},
                                       {"kind", std::string(KindName(kind))},
                                       {"id", std::to_string(id)}});
-  return MountsOf(record);
+  return record;
 }
 
 Result<std::vector<Mount>> LocalSnapshotter::Prepare(const std::string& key,
                                                      const std::string& parent,
                                                      const Labels& labels) {
-  return Create(Kind::kActive, key, parent, labels);
+  std::lock_guard lock(mu_);
+  const RemoteKind remote = RemoteKindOf(labels);
+  if (remote != RemoteKind::kNone) {
+    RETURN_IF_ERROR(PrepareRemote(key, parent, labels, remote));
+    return MakeError(ErrorCode::kInternal, "remote prepare did not report its snapshot");
+  }
+  TRY(Record record, CreateLocked(Kind::kActive, key, parent, labels));
+  auto mounts = MountsOf(record);
+  if (!mounts) (void)RemoveLocked(key);  // e.g. tesserad could not start: leave nothing behind
+  return mounts;
 }
 
 Result<std::vector<Mount>> LocalSnapshotter::View(const std::string& key, const std::string& parent,
                                                   const Labels& labels) {
-  return Create(Kind::kView, key, parent, labels);
+  std::lock_guard lock(mu_);
+  TRY(Record record, CreateLocked(Kind::kView, key, parent, labels));
+  auto mounts = MountsOf(record);
+  if (!mounts) (void)RemoveLocked(key);
+  return mounts;
+}
+
+RemoteKind LocalSnapshotter::RemoteKindOf(const Labels& labels) {
+  const RemoteKind kind = RemoteKindOfPrepare(labels);
+  if (kind != RemoteKind::kNone || !LayerProbe::HasCriLabels(labels)) return kind;
+  auto probed = probe_->Probe(labels);
+  if (probed) return *probed;
+  logger_->Warn("cannot tell whether a CRI layer is a Tessera layer; unpacking it",
+                {{"error", probed.error().ToString()}});
+  return RemoteKind::kNone;
+}
+
+Status LocalSnapshotter::PrepareRemote(const std::string& key, const std::string& parent,
+                                       const Labels& labels, RemoteKind kind) {
+  TRY(Labels committed, RemoteSnapshotLabels(labels, kind));
+  const std::string target = labels.at(kLabelSnapshotRef);
+  if (!store_->Get(target)) {
+    TRY(Record made, CreateLocked(Kind::kActive, key, parent, labels));
+    (void)made;
+    Status st = CommitLocked(target, key, committed);
+    if (!st) {
+      (void)RemoveLocked(key);
+      return st;
+    }
+    if (kind == RemoteKind::kBootstrap) {
+      TRY(Record record, store_->Get(target));
+      record.remote_dir = TesseradManager::Mountpoint(layout_.Dir(record.id));
+      RETURN_IF_ERROR(store_->Put(record));
+    }
+    logger_->Info(
+        "committed remote Tessera layer",
+        {{"name", target}, {"kind", kind == RemoteKind::kBootstrap ? "bootstrap" : "blob"}});
+  }
+  return MakeError(ErrorCode::kAlreadyExists,
+                   "snapshot \"" + target + "\" (a remote Tessera layer)");
 }
 
 Result<std::vector<Mount>> LocalSnapshotter::Mounts(const std::string& key) {
@@ -137,6 +195,11 @@ Result<std::vector<Mount>> LocalSnapshotter::Mounts(const std::string& key) {
 Status LocalSnapshotter::Commit(const std::string& name, const std::string& key,
                                 const Labels& labels) {
   std::lock_guard lock(mu_);
+  return CommitLocked(name, key, labels);
+}
+
+Status LocalSnapshotter::CommitLocked(const std::string& name, const std::string& key,
+                                      const Labels& labels) {
   TRY(Record record, store_->Get(key));
   if (record.info.kind != Kind::kActive) {
     return MakeError(ErrorCode::kFailedPrecondition, "snapshot \"" + key + "\" is not active");
@@ -151,7 +214,14 @@ Status LocalSnapshotter::Commit(const std::string& name, const std::string& key,
 
 Status LocalSnapshotter::Remove(const std::string& key) {
   std::lock_guard lock(mu_);
+  return RemoveLocked(key);
+}
+
+Status LocalSnapshotter::RemoveLocked(const std::string& key) {
   TRY(Record record, store_->Remove(key));
+  if (RemoteKindOfSnapshot(record.info.labels) == RemoteKind::kBootstrap) {
+    remote_->Release(layout_.Dir(record.id));  // its mount, and its daemon once unused
+  }
   // The metadata is gone; a directory left by a failure here is an orphan that Cleanup (or the
   // next start) removes.
   Status st = RemoveTree(layout_.Dir(record.id));

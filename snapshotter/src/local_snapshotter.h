@@ -10,6 +10,9 @@
 #include <vector>
 
 #include "metastore/metastore.h"
+#include "remote/labels.h"
+#include "remote/layer_probe.h"
+#include "remote/tesserad.h"
 
 #include "tessera/common/logging.h"
 #include "tessera/snapshotter/snapshotter.h"
@@ -37,9 +40,13 @@ Result<int> RemoveOrphanDirs(const Layout& layout, const MetaStore& store, Logge
 
 class LocalSnapshotter final : public Snapshotter {
  public:
-  LocalSnapshotter(Layout layout, std::unique_ptr<MetaStore> store, bool index_off, Logger* logger)
+  LocalSnapshotter(Layout layout, std::unique_ptr<MetaStore> store,
+                   std::unique_ptr<TesseradManager> remote, std::unique_ptr<LayerProbe> probe,
+                   bool index_off, Logger* logger)
       : layout_(std::move(layout)),
         store_(std::move(store)),
+        remote_(std::move(remote)),
+        probe_(std::move(probe)),
         index_off_(index_off),
         logger_(logger) {}
 
@@ -58,8 +65,18 @@ class LocalSnapshotter final : public Snapshotter {
   Status Cleanup() override;
 
  private:
-  Result<std::vector<Mount>> Create(Kind kind, const std::string& key, const std::string& parent,
-                                    const Labels& labels);
+  // Makes the snapshot record and directories (mu_ held); mounts are not computed.
+  Result<Record> CreateLocked(Kind kind, const std::string& key, const std::string& parent,
+                              const Labels& labels);
+  Status CommitLocked(const std::string& name, const std::string& key, const Labels& labels);
+  Status RemoveLocked(const std::string& key);
+  // The remote kind a Prepare asks for: from the Tessera labels, else (CRI labels) from the
+  // image's manifest. A manifest that cannot be read makes the layer a plain one (logged).
+  RemoteKind RemoteKindOf(const Labels& labels);
+  // Remote-snapshot protocol for a Tessera layer: commits it under the label
+  // containerd.io/snapshot.ref and answers kAlreadyExists, so containerd does not fetch it.
+  Status PrepareRemote(const std::string& key, const std::string& parent, const Labels& labels,
+                       RemoteKind kind);
   // The checks Prepare/View make before touching the disk (the metastore repeats them).
   Status CheckNew(const std::string& key, const std::string& parent, const Labels& labels) const;
   Status MakeTempDirs(uint64_t id, Kind kind, const std::string& parent);
@@ -69,6 +86,8 @@ class LocalSnapshotter final : public Snapshotter {
   const Layout layout_;
   std::mutex mu_;  // serializes every operation
   std::unique_ptr<MetaStore> store_;
+  std::unique_ptr<TesseradManager> remote_;
+  std::unique_ptr<LayerProbe> probe_;
   const bool index_off_;
   Logger* logger_;
 };

@@ -7,6 +7,7 @@
 #include <set>
 
 #include "local_snapshotter.h"
+#include "remote/tesserad.h"
 
 #include "tessera/common/process.h"
 
@@ -61,6 +62,7 @@ Result<int> RemoveOrphanDirs(const Layout& layout, const MetaStore& store, Logge
   }
   if (ec) return MakeError(ErrorCode::kIo, "list " + layout.SnapshotsDir() + ": " + ec.message());
   for (const std::string& path : orphans) {
+    TesseradManager::Stop(path, logger);  // a removed remote layer's daemon and mount
     RETURN_IF_ERROR(RemoveTree(path));
     logger->Info("removed orphan snapshot dir", {{"path", path}});
   }
@@ -106,8 +108,18 @@ Result<std::unique_ptr<Snapshotter>> Snapshotter::Open(const SnapshotterOptions&
   RETURN_IF_ERROR_CTX(internal::RecoverRoot(layout, *store, logger), "recover " + options.root);
   bool index_off =
       options.overlay_index_off.value_or(internal::Exists("/sys/module/overlay/parameters/index"));
-  return std::unique_ptr<Snapshotter>(
-      new internal::LocalSnapshotter(std::move(layout), std::move(store), index_off, logger));
+  auto remote = std::make_unique<internal::TesseradManager>(
+      internal::TesseradOptions{.tesserad_path = options.tesserad_path,
+                                .plain_http_loopback = options.plain_http_loopback,
+                                .docker_config = options.docker_config,
+                                .cache_limit = options.cache_limit,
+                                .shared = options.shared_daemon,
+                                .shared_dir = options.root + "/tesserad"},
+      logger);
+  auto probe =
+      std::make_unique<internal::LayerProbe>(options.plain_http_loopback, options.docker_config);
+  return std::unique_ptr<Snapshotter>(new internal::LocalSnapshotter(
+      std::move(layout), std::move(store), std::move(remote), std::move(probe), index_off, logger));
 }
 
 }  // namespace tessera::snapshotter

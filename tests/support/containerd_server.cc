@@ -58,7 +58,9 @@ std::vector<pid_t> ProcessesMentioning(const std::string& needle) {
   for (const auto& e : std::filesystem::directory_iterator("/proc", ec)) {
     const std::string name = e.path().filename().string();
     if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
-    std::string cmdline = ReadText(e.path().string() + "/cmdline");
+    // /proc files report size 0, so read to end of stream rather than by size.
+    std::ifstream in(e.path().string() + "/cmdline");
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
     std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
     if (cmdline.find(needle) != std::string::npos) out.push_back(std::stoi(name));
   }
@@ -73,9 +75,11 @@ Status RunOk(const std::vector<std::string>& argv) {
 
 }  // namespace
 
-Result<std::unique_ptr<ContainerdServer>> ContainerdServer::Start() {
+Result<std::unique_ptr<ContainerdServer>> ContainerdServer::Start(
+    std::vector<std::string> snapshotter_args) {
   TRY(TempDir dir, TempDir::Create("tessera-containerd"));
   std::unique_ptr<ContainerdServer> server(new ContainerdServer(std::move(dir)));
+  server->snapshotter_args_ = std::move(snapshotter_args);
   struct stat st {};
   server->created_run_containerd_ = ::stat(kRunContainerd, &st) != 0;
   RETURN_IF_ERROR(server->WriteConfig());
@@ -111,6 +115,7 @@ Status ContainerdServer::StartSnapshotter() {
             snapshotter_socket(),
             "--log-level",
             "debug"};
+  o.argv.insert(o.argv.end(), snapshotter_args_.begin(), snapshotter_args_.end());
   o.stdout_path = o.stderr_path =
       dir() + "/snapshotter." + std::to_string(snapshotter_starts_++) + ".log";
   TRY(ChildProcess child, ChildProcess::Spawn(o));
@@ -201,6 +206,8 @@ void ContainerdServer::Teardown() {
   containerd_.reset();   // SIGKILL and reap
   snapshotter_.reset();  // SIGKILL and reap
   for (pid_t pid : ProcessesMentioning(containerd_socket())) ::kill(pid, SIGKILL);
+  // tesserad daemons the snapshotter started for Tessera layers (detached, under its root).
+  for (pid_t pid : ProcessesMentioning(snapshotter_root() + "/")) ::kill(pid, SIGKILL);
   std::vector<std::string> mounts = MountsBelow();
   std::sort(mounts.begin(), mounts.end(),
             [](const std::string& a, const std::string& b) { return a.size() > b.size(); });

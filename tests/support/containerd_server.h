@@ -25,8 +25,10 @@ namespace tessera::testing {
 
 class ContainerdServer {
  public:
-  // Starts tessera-snapshotter (from BinDir()) and containerd and waits until both answer.
-  static Result<std::unique_ptr<ContainerdServer>> Start();
+  // Starts tessera-snapshotter (from BinDir(), with `snapshotter_args` added) and containerd and
+  // waits until both answer.
+  static Result<std::unique_ptr<ContainerdServer>> Start(
+      std::vector<std::string> snapshotter_args = {});
   ~ContainerdServer();
   ContainerdServer(const ContainerdServer&) = delete;
   ContainerdServer& operator=(const ContainerdServer&) = delete;
@@ -67,6 +69,7 @@ class ContainerdServer {
   std::optional<ChildProcess> snapshotter_;
   std::optional<ChildProcess> containerd_;
   int snapshotter_starts_ = 0;
+  std::vector<std::string> snapshotter_args_;
 };
 
 // Builds a two-layer busybox-static OCI image with umoci and writes it as an oci-archive tar

@@ -3,9 +3,11 @@
 
 #include "commands.h"
 #include "options.h"
+#include "pull.h"
 
 int main(int argc, char** argv) {
   namespace cli = tessera::nydusd::client::cli;
+  if (cli::IsPullCommand(argc, argv)) return cli::RunPull(argc, argv, std::cout, std::cerr);
   auto options = cli::ParseCtlOptions(argc, argv);
   if (!options) {
     std::cerr << "tesseractl: " << options.error().context << "\n"

@@ -9,6 +9,7 @@ namespace {
 
 constexpr const char* kDescription =
     "tesseractl: query a running tesserad over its API socket.\n"
+    "(tesseractl --address CONTAINERD_SOCK pull REF: pull a Tessera image into containerd.)\n"
     "Exit status: 0 success, 1 the daemon could not be reached or answered with an error,\n"
     "2 usage error.";
 

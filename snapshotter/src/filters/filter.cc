@@ -225,8 +225,9 @@ class Parser {
 std::pair<std::string, bool> FieldValue(const SnapshotInfo& info,
                                         const std::vector<std::string>& path) {
   const std::string& head = path.front();
-  if (head == "name" && path.size() == 1) return {info.name, !info.name.empty()};
-  if (head == "parent" && path.size() == 1) return {info.parent, !info.parent.empty()};
+  // Always present, as in containerd's adaptor: `parent==""` matches base snapshots.
+  if (head == "name" && path.size() == 1) return {info.name, true};
+  if (head == "parent" && path.size() == 1) return {info.parent, true};
   if (head == "kind" && path.size() == 1) return {std::string(KindName(info.kind)), true};
   if (head == "labels" && path.size() > 1) {
     std::string key = path[1];

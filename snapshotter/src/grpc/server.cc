@@ -43,7 +43,13 @@ Result<sigset_t> BlockStopSignals() {
 
 Status Serve(const Config& config, Logger* logger) {
   TRY(sigset_t stop_signals, BlockStopSignals());
-  SnapshotterOptions options{.root = config.root, .overlay_index_off = std::nullopt};
+  SnapshotterOptions options{.root = config.root,
+                             .overlay_index_off = std::nullopt,
+                             .tesserad_path = config.tesserad_path,
+                             .plain_http_loopback = config.plain_http_loopback,
+                             .docker_config = config.docker_config,
+                             .cache_limit = config.cache_limit,
+                             .shared_daemon = config.daemon_mode == DaemonMode::kShared};
   TRY(std::unique_ptr<Snapshotter> snapshotter, Snapshotter::Open(options, logger));
   RETURN_IF_ERROR(PrepareSocketPath(config.address));
 

@@ -73,6 +73,9 @@ grpc::Status SnapshotsService::List(Ctx*, const ListReq* req,
   std::vector<std::string> filters(req->filters().begin(), req->filters().end());
   auto infos = snapshotter_->List(filters);
   if (!infos) return Fail("List", "", infos.error());
+  logger_->Debug("list", {{"filters", std::to_string(filters.size()) +
+                                          (filters.empty() ? "" : ": " + filters.front())},
+                          {"matched", std::to_string(infos->size())}});
   ListResp batch;
   for (const SnapshotInfo& info : *infos) {
     InfoToProto(info, batch.add_info());

@@ -11,7 +11,8 @@ namespace {
 TEST(ConfigTest, ParsesEveryKey) {
   auto c = ParseConfig(R"({"root": "/r", "address": "/s.sock", "log_level": "debug",
                           "daemon_mode": "per-image", "tesserad_path": "/bin/tesserad",
-                          "cache_limit": 1024})");
+                          "cache_limit": 1024, "plain_http_loopback": false,
+                          "docker_config": "/etc/docker.json"})");
   ASSERT_TRUE(c.has_value()) << c.error().ToString();
   EXPECT_EQ(c->root, "/r");
   EXPECT_EQ(c->address, "/s.sock");
@@ -19,6 +20,8 @@ TEST(ConfigTest, ParsesEveryKey) {
   EXPECT_EQ(c->daemon_mode, DaemonMode::kPerImage);
   EXPECT_EQ(c->tesserad_path, "/bin/tesserad");
   EXPECT_EQ(c->cache_limit, 1024u);
+  EXPECT_FALSE(c->plain_http_loopback);
+  EXPECT_EQ(c->docker_config, "/etc/docker.json");
 }
 
 TEST(ConfigTest, AbsentKeysKeepDefaults) {
@@ -26,12 +29,15 @@ TEST(ConfigTest, AbsentKeysKeepDefaults) {
   ASSERT_TRUE(c.has_value());
   EXPECT_EQ(c->root, Config{}.root);
   EXPECT_EQ(c->daemon_mode, DaemonMode::kShared);
+  EXPECT_TRUE(c->plain_http_loopback);
+  EXPECT_TRUE(c->docker_config.empty());
 }
 
 TEST(ConfigTest, RejectsBadInputNamingTheKey) {
-  for (const char* bad : {R"({"root": "relative"})", R"({"root": 5})", R"({"nope": 1})",
-                          R"({"log_level": "loud"})", R"({"daemon_mode": "many"})",
-                          R"({"cache_limit": -1})", R"({"cache_limit": "1G"})", "[]", "{", ""}) {
+  for (const char* bad :
+       {R"({"root": "relative"})", R"({"root": 5})", R"({"nope": 1})", R"({"log_level": "loud"})",
+        R"({"daemon_mode": "many"})", R"({"cache_limit": -1})", R"({"cache_limit": "1G"})",
+        R"({"plain_http_loopback": "yes"})", R"({"docker_config": 1})", "[]", "{", ""}) {
     auto c = ParseConfig(bad);
     ASSERT_FALSE(c.has_value()) << bad;
     EXPECT_EQ(c.error().code, ErrorCode::kInvalidArgument) << bad;

@@ -148,7 +148,11 @@ TEST_F(SnapshotterTest, ListFiltersLikeContainerd) {
   EXPECT_EQ(names({R"(labels."containerd.io/snapshot.ref"==sha256:aa)"}),
             std::vector<std::string>{"ns/1/sha256:aa"});
   EXPECT_EQ(names({"parent==ns/2/sha256:bb"}), std::vector<std::string>{"ns/3/c"});
-  EXPECT_EQ(names({"kind==committed,parent"}), std::vector<std::string>{"ns/2/sha256:bb"});
+  // name and parent are always present, as in containerd's adaptor; containerd's
+  // remote-snapshot lookup filters base layers with parent=="".
+  EXPECT_EQ(names({"kind==committed,parent"}),
+            (std::vector<std::string>{"ns/1/sha256:aa", "ns/2/sha256:bb"}));
+  EXPECT_EQ(names({R"(kind==committed,parent=="")"}), std::vector<std::string>{"ns/1/sha256:aa"});
   EXPECT_EQ(names({"kind==active", "name==ns/1/sha256:aa"}),
             (std::vector<std::string>{"ns/1/sha256:aa", "ns/3/c"}));
 }

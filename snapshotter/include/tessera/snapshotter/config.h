@@ -12,17 +12,19 @@
 
 namespace tessera::snapshotter {
 
-// How Tessera (remote) layers will be served; reserved until the remote-layer path exists.
+// How Tessera (remote) layers are served: one tesserad for all images, or one per image.
 enum class DaemonMode { kShared, kPerImage };
 
 struct Config {
   std::string root = "/var/lib/tessera-snapshotter";
   std::string address = "/run/tessera-snapshotter/snapshotter.sock";
   LogLevel log_level = LogLevel::kInfo;
-  // Reserved (validated, not used yet): the tesserad orchestration of Tessera layers.
+  // The tesserad daemons that serve Tessera layers.
   DaemonMode daemon_mode = DaemonMode::kShared;
-  std::string tesserad_path;  // empty: tesserad beside tessera-snapshotter, then $PATH
-  uint64_t cache_limit = 0;   // bytes; 0: unlimited
+  std::string tesserad_path;        // empty: tesserad beside tessera-snapshotter, then $PATH
+  uint64_t cache_limit = 0;         // bytes per daemon cache; 0: unlimited
+  bool plain_http_loopback = true;  // talk http to registries on loopback addresses
+  std::string docker_config;        // registry credentials file; empty: tesserad's default
 };
 
 // Parses a JSON object; unknown keys and wrong types are kInvalidArgument naming the key.

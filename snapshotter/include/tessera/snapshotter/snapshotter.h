@@ -14,6 +14,7 @@
 // Thread-safety: every method may be called from any thread; operations are serialized.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -30,6 +31,13 @@ struct SnapshotterOptions {
   // Add "index=off" to overlay mounts (as containerd does when the overlay module has the
   // index parameter); nullopt: decide from /sys/module/overlay/parameters/index.
   std::optional<bool> overlay_index_off;
+  // How Tessera (remote) layers are served by tesserad daemons.
+  std::string tesserad_path;        // empty: beside this executable, then $PATH
+  bool plain_http_loopback = true;  // registries on loopback addresses over http
+  std::string docker_config;        // registry credentials for tesserad; empty: its default
+  uint64_t cache_limit = 0;         // bytes per daemon cache; 0: unlimited
+  // One tesserad (under <root>/tesserad) for every image instead of one per image.
+  bool shared_daemon = false;
 };
 
 class Snapshotter {
