@@ -189,8 +189,8 @@ run_case() {
   start=$(now)
   { "${pull[@]}" >"$d/pull.log" 2>&1 && now >"$d/pulled" &&
     "${ctr[@]}" "${run[@]}" "$ref" "bench-$mode" "${workload[@]}" 2>"$d/run.err"; } |
-    { IFS= read -r line && now >"$d/first" && printf '%s\n' "$line" >"$d/out"; cat >>"$d/out"; } ||
-    true
+    { IFS= read -r line && now >"$d/first" && printf '%s\n' "$line" >"$d/out"; cat >>"$d/out"; } &
+  wait $! || true  # in the background so that a SIGTERM to the script is handled at once
   end=$(now)
   if [ ! -s "$d/first" ]; then
     say "containerd_bench: $link $mode printed nothing"

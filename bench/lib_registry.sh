@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by registry_bench.sh and containerd_bench.sh (source it; needs bash, root):
 # a docker-registry on 127.0.0.1 with an access log, a network namespace reached over a veth pair
 # whose host side is rate-limited with tbf, a delay relay (delay_proxy.py; this kernel has no
@@ -6,7 +7,7 @@
 #
 # Call lib_init NAME first; it sets (globals): work (temp dir), ns, veth_host, veth_ns, host_ip,
 # ns_ip, port (registry, 127.0.0.1), proxy_port (relay, $host_ip), reg (127.0.0.1:$port),
-# rate, delay. LIB_SUBNET (default 10.203.0) picks the veth addresses.
+# rate, delay. LIB_SUBNET (default 10.203.0) picks the veth addresses. The caller sets $repo.
 
 say() { printf '%s\n' "$*" >&2; }
 now() { date +%s.%N; }
@@ -87,7 +88,7 @@ log: {level: error, accesslog: {disabled: false}}
 EOF
   docker-registry serve "$work/registry.yml" >"$work/access.log" 2>&1 &
   reg_pid=$!
-  python3 "$repo/bench/delay_proxy.py" "$host_ip" "$proxy_port" 127.0.0.1 "$port" "$delay" &
+  python3 "${repo:?}/bench/delay_proxy.py" "$host_ip" "$proxy_port" 127.0.0.1 "$port" "$delay" &
   proxy_pid=$!
   tc qdisc replace dev "$veth_host" root tbf rate "$rate" burst 128kb latency 2s
   for _ in $(seq 100); do curl -fs "http://$reg/v2/" >/dev/null && break; sleep 0.1; done

@@ -47,6 +47,17 @@ class DeferredBlobSource final : public ByteSource {
 };
 
 // The dictionary's repository when it lives on the target's registry (cross-repo mount).
+// Adds a stored blob to the summary: sent, or already in the target (or mounted there).
+void CountStored(ConvertContext& ctx, const oci::Descriptor& blob, bool sent) {
+  std::lock_guard lock(ctx.mu);
+  if (sent) {
+    ctx.summary.uploaded_bytes += blob.size;
+    ++ctx.summary.uploaded_blobs;
+  } else {
+    ++ctx.summary.existing_blobs;
+  }
+}
+
 std::string MountSource(const ConvertContext& ctx) {
   using Kind = oci::ImageLocation::Kind;
   if (ctx.dict_location.kind != Kind::kRegistry || ctx.target_location.kind != Kind::kRegistry) {
@@ -68,15 +79,7 @@ Status Put(ConvertContext& ctx, const oci::Descriptor& blob, const ByteSource& d
     ctx.Report(progress);
   };
   TRY(bool sent, ctx.target->PutBlob(blob, data, on_progress, mount_from));
-  {
-    std::lock_guard lock(ctx.mu);
-    if (sent) {
-      ctx.summary.uploaded_bytes += blob.size;
-      ++ctx.summary.uploaded_blobs;
-    } else {
-      ++ctx.summary.existing_blobs;
-    }
-  }
+  CountStored(ctx, blob, sent);
   progress.phase = ConvertProgress::Phase::kUploaded;
   progress.done = blob.size;
   progress.skipped = !sent;
@@ -116,13 +119,7 @@ Status PushDictBlob(ConvertContext& ctx, const oci::Descriptor& blob, const std:
 Status PushBytes(ConvertContext& ctx, const oci::Descriptor& blob, std::span<const uint8_t> bytes) {
   MemorySource source(bytes);
   TRY(bool sent, ctx.target->PutBlob(blob, source));
-  std::lock_guard lock(ctx.mu);
-  if (sent) {
-    ctx.summary.uploaded_bytes += blob.size;
-    ++ctx.summary.uploaded_blobs;
-  } else {
-    ++ctx.summary.existing_blobs;
-  }
+  CountStored(ctx, blob, sent);
   return Ok();
 }
 
