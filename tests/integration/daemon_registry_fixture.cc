@@ -39,6 +39,14 @@ oci::RegistryOptions DaemonRegistryTest::PushOptions() const {
 
 namespace {
 
+oci::Descriptor Desc(std::string_view media_type, std::string digest, uint64_t size) {
+  oci::Descriptor d;
+  d.media_type = std::string(media_type);
+  d.digest = std::move(digest);
+  d.size = size;
+  return d;
+}
+
 // True once the process has exited (a zombie, not yet reaped) or is gone.
 bool Exited(pid_t pid) {
   // /proc files report size 0: read them as a stream.
@@ -77,15 +85,15 @@ std::string DaemonRegistryTest::PushImage(const std::string& src, const std::str
   auto client = oci::RegistryClient::Create(registry_->host(), PushOptions(), creds);
   EXPECT_TRUE(client) << client.error().ToString();
   if (!client) return "";
-  oci::Descriptor blob{std::string(oci::tessera_image::kBlobMediaType), "sha256:" + image_.blob_id,
-                       image_.blob_bytes};
+  oci::Descriptor blob =
+      Desc(oci::tessera_image::kBlobMediaType, "sha256:" + image_.blob_id, image_.blob_bytes);
   blob.annotations[std::string(oci::tessera_image::kAnnotationBlob)] = "true";
   Status st = PushFile(**client, repo, blob, blobs_ + "/" + image_.blob_id);
   EXPECT_TRUE(st) << st.error().ToString();
   auto boot = ReadFile(boot_);
   std::string diff_id;
   std::vector<uint8_t> layer = oci::PackBootstrapLayer(*boot, &diff_id);
-  oci::Descriptor bl{std::string(oci::media::kOciLayerGzip), oci::DigestOf(layer), layer.size()};
+  oci::Descriptor bl = Desc(oci::media::kOciLayerGzip, oci::DigestOf(layer), layer.size());
   bl.annotations[std::string(oci::tessera_image::kAnnotationBootstrap)] = "true";
   bootstrap_layer_digest_ = bl.digest;
   st = PushBytes(**client, repo, bl, layer);
@@ -94,7 +102,7 @@ std::string DaemonRegistryTest::PushImage(const std::string& src, const std::str
                        R"("diff_ids":[")" +
                        blob.digest + R"(",")" + diff_id + R"("]}})";
   std::span<const uint8_t> cbytes(reinterpret_cast<const uint8_t*>(config.data()), config.size());
-  oci::Descriptor cd{std::string(oci::media::kOciConfig), oci::DigestOf(cbytes), config.size()};
+  oci::Descriptor cd = Desc(oci::media::kOciConfig, oci::DigestOf(cbytes), config.size());
   st = PushBytes(**client, repo, cd, cbytes);
   EXPECT_TRUE(st) << st.error().ToString();
   oci::Manifest m;

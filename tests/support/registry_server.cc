@@ -3,6 +3,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -265,7 +266,24 @@ std::optional<AccessLine> ParseAccessLine(const std::string& line) {
   return out;
 }
 
+// The registry logs a request after its response has gone out, so a reader that just got its
+// bytes can be ahead of the log: wait until the log has stopped growing for 150 ms (at most 3 s).
+void WaitForQuietLog(const std::string& path) {
+  auto size_of = [&] {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<int64_t>(st.st_size) : -1;
+  };
+  int64_t last = size_of();
+  for (int i = 0; i < 20; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    int64_t now = size_of();
+    if (now == last) return;
+    last = now;
+  }
+}
+
 std::vector<AccessLine> ReadAccessLog(const std::string& path) {
+  WaitForQuietLog(path);
   std::vector<AccessLine> out;
   std::istringstream in(ReadText(path));
   std::string line;

@@ -33,7 +33,8 @@ class RegistryServer {
   std::string host() const;         // "127.0.0.1:PORT"
   std::string ca_file() const;      // PEM of the test CA; empty without tls
   std::string storage_dir() const;  // the registry's filesystem storage root
-  // Total body bytes the registry sent for blob GETs since start (from its access log).
+  // Total body bytes the registry sent for blob GETs since start (from its access log, read
+  // once it has been quiet for 150 ms: the registry logs a request after answering it).
   uint64_t BlobBytesServed() const;
   // Number of access-log lines whose request line contains `needle` (e.g. "GET /v2/").
   uint64_t CountRequests(const std::string& needle) const;
