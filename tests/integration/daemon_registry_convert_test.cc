@@ -32,7 +32,7 @@ TEST_F(DaemonRegistryTest, ConvertedMinbaseImageIsServedLazily) {
   }
   auto image = test::MinbaseImage();
   ASSERT_TRUE(image) << image.error().ToString();
-  StartRegistry();
+  ASSERT_NO_FATAL_FAILURE(StartRegistry());
   Status pushed = registry_->PushLayout(image->layout_dir, image->tag, "minbase:v1");
   ASSERT_TRUE(pushed) << pushed.error().ToString();
   std::string host = registry_->host();

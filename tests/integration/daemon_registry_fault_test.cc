@@ -27,7 +27,7 @@ class DaemonRegistryFaultTest : public DaemonRegistryTest {
       for (auto& b : data) b = static_cast<uint8_t>(rng() % 11);
       ASSERT_TRUE(WriteFile(src_ + "/file" + std::to_string(f), data));
     }
-    StartRegistry();
+    ASSERT_NO_FATAL_FAILURE(StartRegistry());
     ASSERT_FALSE(PushImage(src_, "tessera/faults", "v1").empty());
     auto p = test::FaultProxy::Start(registry_->host());
     ASSERT_TRUE(p) << p.error().ToString();

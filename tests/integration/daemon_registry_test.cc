@@ -36,7 +36,7 @@ Result<HttpResponse> Api(const std::string& sock, std::string_view method, std::
 TEST_F(DaemonRegistryTest, ServesTreeAndRestartsWarmWithoutFetchingBlobs) {
   std::string src = Path("src");
   ASSERT_TRUE(GenerateEdgeCaseTree(src));
-  StartRegistry();
+  ASSERT_NO_FATAL_FAILURE(StartRegistry());
   std::string ref = PushImage(src, "tessera/edge", "v1");
   ASSERT_EQ(StartImageDaemon(ref, {"--plain-http"}), -1);
   ExpectSameTree(src, mnt_);
@@ -60,7 +60,7 @@ TEST_F(DaemonRegistryTest, ServesTreeAndRestartsWarmWithoutFetchingBlobs) {
 TEST_F(DaemonRegistryTest, StatOfEverythingAndOneFileFetchesOnlyThatFile) {
   std::string src = Path("src");
   MakeFiles(src, 8, 4 << 20);
-  StartRegistry();
+  ASSERT_NO_FATAL_FAILURE(StartRegistry());
   std::string ref = PushImage(src, "tessera/lazy", "v1");
   ASSERT_EQ(StartImageDaemon(ref, {"--plain-http"}), -1);
   uint64_t after_mount = registry_->BlobBytesServed();  // the bootstrap layer
@@ -88,7 +88,7 @@ TEST_F(DaemonRegistryTest, StatOfEverythingAndOneFileFetchesOnlyThatFile) {
 TEST_F(DaemonRegistryTest, BasicAuthOverTlsAndSecretsNeverLogged) {
   std::string src = Path("src");
   ASSERT_TRUE(GenerateEdgeCaseTree(src));
-  StartRegistry({.tls = true, .auth = Auth::kBasic});
+  ASSERT_NO_FATAL_FAILURE(StartRegistry({.tls = true, .auth = Auth::kBasic}));
   std::string ref = PushImage(src, "tessera/auth", "v1");
   std::string pw = Path("password");
   ASSERT_TRUE(WriteFile(
@@ -117,7 +117,7 @@ TEST_F(DaemonRegistryTest, BasicAuthOverTlsAndSecretsNeverLogged) {
 TEST_F(DaemonRegistryTest, CredentialsPushedThroughTheApiWithoutRemount) {
   std::string src = Path("src");
   MakeFiles(src, 4, 1 << 20);
-  StartRegistry({.tls = true, .auth = Auth::kBasic});
+  ASSERT_NO_FATAL_FAILURE(StartRegistry({.tls = true, .auth = Auth::kBasic}));
   std::string ref = PushImage(src, "tessera/rotate", "v1");
   std::string pw = Path("password");
   ASSERT_TRUE(WriteFile(pw, std::span<const uint8_t>(
@@ -153,7 +153,7 @@ TEST_F(DaemonRegistryTest, CredentialsPushedThroughTheApiWithoutRemount) {
 TEST_F(DaemonRegistryTest, ExpiredTokenIsRenewed) {
   std::string src = Path("src");
   MakeFiles(src, 3, 1 << 20);
-  StartRegistry({.auth = Auth::kToken, .token_ttl_seconds = 2});
+  ASSERT_NO_FATAL_FAILURE(StartRegistry({.auth = Auth::kToken, .token_ttl_seconds = 2}));
   std::string ref = PushImage(src, "tessera/token", "v1");
   std::string pw = Path("password");
   ASSERT_TRUE(WriteFile(pw, std::span<const uint8_t>(
@@ -174,7 +174,7 @@ TEST_F(DaemonRegistryTest, ExpiredTokenIsRenewed) {
 TEST_F(DaemonRegistryTest, ConfigFileNamesTheImageMirrorsAndTimeouts) {
   std::string src = Path("src");
   MakeFiles(src, 2, 1 << 20);
-  StartRegistry();
+  ASSERT_NO_FATAL_FAILURE(StartRegistry());
   std::string ref = PushImage(src, "tessera/config", "v1");
   std::string config = Path("tesserad.json");
   std::string text = R"({"backend": {"type": "registry", "image": ")" + ref +
@@ -209,7 +209,7 @@ TEST_F(DaemonRegistryTest, ConfigFileNamesTheImageMirrorsAndTimeouts) {
 TEST_F(DaemonRegistryTest, MountsAnImageThroughTheApi) {
   std::string src = Path("src");
   ASSERT_TRUE(GenerateEdgeCaseTree(src));
-  StartRegistry();
+  ASSERT_NO_FATAL_FAILURE(StartRegistry());
   std::string ref = PushImage(src, "tessera/api", "v1");
   // A daemon with only the API, then a mount request naming the image.
   ChildProcess::Options o;

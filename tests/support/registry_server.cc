@@ -90,10 +90,8 @@ std::string Base64(const std::string& in) {
   return out;
 }
 
-std::string SupportDir() {
-  std::string file = __FILE__;
-  return file.substr(0, file.rfind('/'));
-}
+// Not __FILE__: ccache (CCACHE_BASEDIR in scripts/build.sh) makes it relative to the build dir.
+std::string SupportDir() { return std::string(TESSERA_SOURCE_DIR) + "/tests/support"; }
 
 // Children run under `setpriv --pdeathsig KILL` (same PID after exec), so a test process that is
 // killed outright (timeout, SIGKILL) does not leave a registry or token server behind.
