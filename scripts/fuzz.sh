@@ -25,6 +25,30 @@ corpus="$root/build-fuzz/fuzz-corpus/erofs_reader"
 artifacts="$root/build-fuzz/fuzz-artifacts"
 mkdir -p "$corpus" "$artifacts" "$work/seeds" "$work/src/sub/inner"
 
+# run_fuzzer FUZZER CORPUS SEEDS WHAT: runs one target for $seconds; exits 1 on a crash (the
+# inputs that reproduce it are kept under $artifacts and printed).
+run_fuzzer() {
+  local fuzzer=$1 corpus=$2 seeds=$3 what=$4 status found
+  echo "fuzz.sh: running $fuzzer for ${seconds}s"
+  touch "$work/$what.start"
+  set +e
+  "$fuzzer" "$corpus" "$seeds" \
+    -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+    -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
+    grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
+  status=${PIPESTATUS[0]}
+  set -e
+  found=$(find "$artifacts" -type f -newer "$work/$what.start")
+  if [ "$status" -ne 0 ] || [ -n "$found" ]; then
+    echo "fuzz.sh: FAILED ($what fuzzer exit $status); inputs that reproduce it:" >&2
+    echo "${found:-(none saved)}" >&2
+    echo "reproduce with: $fuzzer <input>" >&2
+    exit 1
+  fi
+  echo "fuzz.sh: $what: no crash in ${seconds}s; corpus: $(ls "$corpus" | wc -l) inputs in $corpus"
+}
+
+
 # A small tree with the features the reader parses: inline and block data, a symlink, nested
 # directories, xattrs (shared ones too), a fifo.
 printf 'hello erofs\n' >"$work/src/a.txt"
@@ -47,23 +71,7 @@ else
 fi
 [ -r "$nydus_boot" ] && cp "$nydus_boot" "$work/seeds/nydus.boot"
 
-echo "fuzz.sh: running $fuzzer for ${seconds}s"
-touch "$work/start"
-set +e
-"$fuzzer" "$corpus" "$work/seeds" \
-  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
-  grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
-status=${PIPESTATUS[0]}
-set -e
-found=$(find "$artifacts" -type f -newer "$work/start")
-if [ "$status" -ne 0 ] || [ -n "$found" ]; then
-  echo "fuzz.sh: FAILED (fuzzer exit $status); inputs that reproduce it:" >&2
-  echo "${found:-(none saved)}" >&2
-  echo "reproduce with: $fuzzer <input>" >&2
-  exit 1
-fi
-echo "fuzz.sh: no crash in ${seconds}s; corpus: $(ls "$corpus" | wc -l) inputs in $corpus"
+run_fuzzer "$fuzzer" "$corpus" "$work/seeds" "EROFS reader"
 
 # Second target: the tar importer (builder/src/tar), seeded with small layer tars made by GNU tar
 # (pax with xattrs and sparse files, gnu, ustar; gzip and zstd), run for the same bounded time.
@@ -92,23 +100,7 @@ tar -b1 --format=ustar -cf "$work/tar-seeds/ustar.tar" -C "$tar_src" . 2>/dev/nu
 gzip -k "$work/tar-seeds/pax.tar"
 zstd -q "$work/tar-seeds/gnu.tar" -o "$work/tar-seeds/gnu.tar.zst"
 
-echo "fuzz.sh: running $tar_fuzzer for ${seconds}s"
-touch "$work/tar-start"
-set +e
-"$tar_fuzzer" "$tar_corpus" "$work/tar-seeds" \
-  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
-  grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
-status=${PIPESTATUS[0]}
-set -e
-found=$(find "$artifacts" -type f -newer "$work/tar-start")
-if [ "$status" -ne 0 ] || [ -n "$found" ]; then
-  echo "fuzz.sh: FAILED (tar fuzzer exit $status); inputs that reproduce it:" >&2
-  echo "${found:-(none saved)}" >&2
-  echo "reproduce with: $tar_fuzzer <input>" >&2
-  exit 1
-fi
-echo "fuzz.sh: tar importer: no crash in ${seconds}s; corpus: $(ls "$tar_corpus" | wc -l) inputs"
+run_fuzzer "$tar_fuzzer" "$tar_corpus" "$work/tar-seeds" "tar importer"
 
 # Third target: the HTTP/1.1 request parser of the API server (common/src/http/wire.h),
 # seeded with well-formed and hostile requests, run for the same bounded time. Its grown corpus
@@ -126,23 +118,7 @@ printf '\x00POST /x HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\
 printf '\x00POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' >"$http_seeds/chunked"
 printf '\x00HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}' >"$http_seeds/response"
 
-echo "fuzz.sh: running $http_fuzzer for ${seconds}s"
-touch "$work/http-start"
-set +e
-"$http_fuzzer" "$http_corpus" "$http_seeds" \
-  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
-  grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
-status=${PIPESTATUS[0]}
-set -e
-found=$(find "$artifacts" -type f -newer "$work/http-start")
-if [ "$status" -ne 0 ] || [ -n "$found" ]; then
-  echo "fuzz.sh: FAILED (http fuzzer exit $status); inputs that reproduce it:" >&2
-  echo "${found:-(none saved)}" >&2
-  echo "reproduce with: $http_fuzzer <input>" >&2
-  exit 1
-fi
-echo "fuzz.sh: http request parser: no crash in ${seconds}s; corpus: $(ls "$http_corpus" | wc -l) inputs"
+run_fuzzer "$http_fuzzer" "$http_corpus" "$http_seeds" "HTTP request parser"
 
 # Fourth target: the OCI decoders (oci/: manifest, index, config, challenges, references, the
 # bootstrap layer), seeded with small valid documents (byte 0 picks the decoder), run for the same
@@ -163,20 +139,4 @@ mkdir -p "$work/oci-tar/tessera" && head -c 3000 /dev/urandom >"$work/oci-tar/te
 { printf '\x04'; tar --format=pax -cz -C "$work/oci-tar" tessera; } >"$oci_seeds/layer-pax.tgz"
 { printf '\x04'; tar --format=ustar -c -C "$work/oci-tar" tessera; } >"$oci_seeds/layer-ustar.tar"
 
-echo "fuzz.sh: running $oci_fuzzer for ${seconds}s"
-touch "$work/oci-start"
-set +e
-"$oci_fuzzer" "$oci_corpus" "$oci_seeds" \
-  -max_total_time="$seconds" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
-  -artifact_prefix="$artifacts/" -print_final_stats=1 2>&1 |
-  grep -v -e ' NEW ' -e ' REDUCE ' -e ' pulse '
-status=${PIPESTATUS[0]}
-set -e
-found=$(find "$artifacts" -type f -newer "$work/oci-start")
-if [ "$status" -ne 0 ] || [ -n "$found" ]; then
-  echo "fuzz.sh: FAILED (oci fuzzer exit $status); inputs that reproduce it:" >&2
-  echo "${found:-(none saved)}" >&2
-  echo "reproduce with: $oci_fuzzer <input>" >&2
-  exit 1
-fi
-echo "fuzz.sh: OCI decoders: no crash in ${seconds}s; corpus: $(ls "$oci_corpus" | wc -l) inputs"
+run_fuzzer "$oci_fuzzer" "$oci_corpus" "$oci_seeds" "OCI decoders"
