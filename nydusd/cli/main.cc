@@ -78,13 +78,17 @@ int main(int argc, char** argv) {
   std::string prefetch_list;
   app.add_option("--bootstrap", mount.bootstrap, "image bootstrap")->check(CLI::ExistingFile);
   app.add_option("--blob-dir", mount.blob_dir, "directory of blobs (localfs backend)");
-  app.add_option("--mountpoint", mount.mountpoint, "where to mount the image")
-      ->check(CLI::ExistingDirectory);
+  // Not stat'ed here: a mount being taken over from a supervisor must not be touched before
+  // this daemon serves it (the daemon checks a new mountpoint itself).
+  app.add_option("--mountpoint", mount.mountpoint, "where to mount the image");
   auto* cache = app.add_option("--cache-dir", config.cache_dir, "chunk cache directory");
   auto* sock = app.add_option("--apisock", config.apisock, "HTTP API unix socket");
   auto* limit = app.add_option("--cache-limit", config.cache_limit,
                                "cache size limit in bytes (0: unlimited); evicts cold data");
   auto* threads = app.add_option("--threads", config.threads, "FUSE worker threads");
+  auto* supervisor = app.add_option(
+      "--supervisor", config.supervisor,
+      "unix socket of a supervisor that keeps the FUSE connections across a daemon crash");
   app.add_option("--config", config_file, "JSON config file (flags override it)")
       ->check(CLI::ExistingFile);
   app.add_option("--prefetch-files", mount.prefetch_files, "paths in the image to prefetch");
@@ -111,6 +115,7 @@ int main(int argc, char** argv) {
     if (cache->count() == 0) config.cache_dir = from_file.cache_dir;
     if (sock->count() == 0) config.apisock = from_file.apisock;
     if (threads->count() == 0) config.threads = from_file.threads;
+    if (supervisor->count() == 0) config.supervisor = from_file.supervisor;
     if (limit->count() == 0) config.cache_limit = from_file.cache_limit;
     if (all->count() == 0) config.prefetch_all = from_file.prefetch_all;
     if (rate->count() == 0) config.prefetch_rate = from_file.prefetch_rate;

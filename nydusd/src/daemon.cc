@@ -7,12 +7,40 @@
 #include <set>
 
 #include "daemon_impl.h"
+#include "fuse/fuse_conn.h"
 #include "registry/image_resolver.h"
 
 namespace tessera::nydusd {
 
 Daemon::Daemon(const DaemonConfig& config, Logger& logger) : config_(config), logger_(logger) {
+  if (!config_.supervisor.empty()) {
+    supervisor_ = std::make_unique<client::SupervisorLink>(config_.supervisor, &logger_);
+  }
   flusher_ = std::thread([this] { FlushLoop(); });
+}
+
+FuseOptions Daemon::FuseOptionsFor(const std::string& mountpoint, client::HeldConnection* held) {
+  FuseOptions fo;
+  fo.mountpoint = mountpoint;
+  fo.threads = config_.threads;
+  if (!supervisor_) return fo;
+  auto fetched = client::FetchHeldConnection(config_.supervisor, mountpoint);
+  if (!fetched) {
+    logger_.Warn("supervisor: cannot ask for a held connection",
+                 {{"mountpoint", mountpoint}, {"error", fetched.error().ToString()}});
+    return fo;
+  }
+  if (!fetched->has_value()) return fo;
+  // Only /proc is read: a file-system call on a mount whose daemon is gone would wait for us.
+  if (!FuseConnectionOf(mountpoint)) {
+    logger_.Warn("supervisor holds a connection for a mountpoint that is gone; mounting anew",
+                 {{"mountpoint", mountpoint}});
+    return fo;
+  }
+  *held = std::move(**fetched);
+  fo.takeover_fd = held->fuse_fd.get();
+  fo.takeover_init = held->init_request;
+  return fo;
 }
 
 Daemon::~Daemon() {
@@ -119,11 +147,18 @@ Status Daemon::AddMount(const MountConfig& config) {
   cache.merge_limit = config_.merge_limit;
   cache.verify_cached = config_.verify_cached;
   TRY(m->fs, ImageFs::Open(mc.bootstrap, std::move(backend), cache, &metrics_));
-  FuseOptions fo;
-  fo.mountpoint = mc.mountpoint;
-  fo.threads = config_.threads;
+  client::HeldConnection held;
+  FuseOptions fo = FuseOptionsFor(mc.mountpoint, &held);
+  if (fo.takeover_fd < 0) {
+    struct stat st {};
+    if (::stat(mc.mountpoint.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+      return MakeError(ErrorCode::kInvalidArgument,
+                       "mountpoint " + mc.mountpoint + " is not a directory");
+    }
+  }
   TRY(m->server, FuseServer::Mount(*m->fs, fo, &metrics_, &logger_));
   FuseServer* server = m->server.get();
+  if (supervisor_) supervisor_->Hold(mc.mountpoint, server->fd(), server->init_request());
   std::string mp = mc.mountpoint;
   m->loop = std::thread([this, server, mp] {
     Status st = server->Run();
@@ -139,14 +174,22 @@ Status Daemon::AddMount(const MountConfig& config) {
   logger_.Info("mounted", {{"mountpoint", mp},
                            {"bootstrap", mc.bootstrap},
                            {"backend", mc.image.empty() ? "localfs" : "registry"},
-                           {"image", mc.image}});
+                           {"image", mc.image},
+                           {"taken_over", server->taken_over() ? "true" : "false"}});
   mounts_.emplace(mp, std::move(m));
   return Ok();
 }
 
 void Daemon::Stop(Mount& m) {
   m.prefetcher.reset();
+  if (supervisor_) supervisor_->Drop(m.config.mountpoint);
   m.server->Exit();
+  // Files still open on the detached mount keep the connection (and the workers' reads) alive.
+  if (!m.server->WaitStopped(std::chrono::seconds(3))) {
+    logger_.Warn("fuse loop still busy after unmount; aborting the connection",
+                 {{"mountpoint", m.config.mountpoint}});
+    m.server->AbortConnection();
+  }
   if (m.loop.joinable()) m.loop.join();
   m.server.reset();
   (void)m.fs->cache().Flush();
@@ -174,7 +217,7 @@ Result<size_t> Daemon::UpdateRegistryCredentials(const std::string& mountpoint,
   return updated;
 }
 
-Status Daemon::RemoveMount(const std::string& mountpoint) {
+Status Daemon::RemoveMount(const std::string& mountpoint, bool collect_cache) {
   std::unique_ptr<Mount> m;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -183,8 +226,13 @@ Status Daemon::RemoveMount(const std::string& mountpoint) {
     m = std::move(it->second);
     mounts_.erase(it);
   }
+  std::vector<std::string> files = m->fs->cache().CacheFiles();
   Stop(*m);
   logger_.Info("unmounted", {{"mountpoint", mountpoint}});
+  if (collect_cache) {
+    if (!m->config.image.empty()) files.push_back(m->config.bootstrap);  // resolved into the cache
+    CollectCacheFiles(files);
+  }
   return Ok();
 }
 

@@ -18,6 +18,7 @@
 #include "prefetch.h"
 
 #include "tessera/nydusd/daemon.h"
+#include "tessera/nydusd_client/supervisor.h"
 
 namespace tessera::nydusd {
 
@@ -33,8 +34,10 @@ class Daemon {
   // mountpoint names no registry mount.
   Result<size_t> UpdateRegistryCredentials(const std::string& mountpoint, const std::string& host,
                                            const oci::Credentials& credentials);
-  // Unmounts and forgets a mount.
-  Status RemoveMount(const std::string& mountpoint);
+  // Unmounts and forgets a mount. collect_cache: then deletes its cache files (and the
+  // bootstrap a registry image was resolved to) that no mount still served uses: garbage
+  // collection by reference, for caches shared by several images.
+  Status RemoveMount(const std::string& mountpoint, bool collect_cache = false);
   // Asks every mount to stop; Wait() returns once they have.
   void Shutdown();
   void Wait();
@@ -68,7 +71,13 @@ class Daemon {
   // Keeps the cache directory under config_.cache_limit (see DaemonConfig). Caller holds mu_.
   void EnforceCacheLimit();
   uint64_t CacheDirBytes() const;
-  static void Stop(Mount& m);
+  // Deletes those of `files` (cache files, with their bitmaps; bootstraps, with their layer
+  // files) that no served mount uses (cache_gc.cc).
+  void CollectCacheFiles(const std::vector<std::string>& files);
+  void Stop(Mount& m);
+  // FUSE options for a mount; with a supervisor, the connection it holds for a mountpoint that
+  // is still mounted is taken over (`held` keeps its descriptor until the server has its own).
+  FuseOptions FuseOptionsFor(const std::string& mountpoint, client::HeldConnection* held);
   // The backend for a mount; for an image, resolves it first (mc.bootstrap is set then).
   Result<std::shared_ptr<storage::BlobBackend>> MakeBackend(
       MountConfig& mc, std::shared_ptr<storage::RegistryBackend>* registry);
@@ -83,6 +92,7 @@ class Daemon {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   std::thread flusher_;
+  std::unique_ptr<client::SupervisorLink> supervisor_;  // null without config_.supervisor
 };
 
 }  // namespace tessera::nydusd

@@ -58,6 +58,7 @@ Status LoadDaemonConfig(const std::string& path, DaemonConfig& c) {
     c.cache_dir = j.value("cache_dir", c.cache_dir);
     c.apisock = j.value("apisock", c.apisock);
     c.threads = j.value("threads", c.threads);
+    c.supervisor = j.value("supervisor", c.supervisor);
     c.cache_limit = j.value("cache_limit", c.cache_limit);
     if (j.contains("backend")) {
       const auto& b = j["backend"];

@@ -45,6 +45,9 @@ Status ApplyKey(const std::string& key, const nlohmann::json& v, Config* c) {
   } else if (key == "cache_limit") {
     if (!v.is_number_unsigned()) return Bad(key, "must be a non-negative integer (bytes)");
     c->cache_limit = v.get<uint64_t>();
+  } else if (key == "health_interval_ms") {
+    if (!v.is_number_unsigned()) return Bad(key, "must be a non-negative integer (ms)");
+    c->health_interval_ms = v.get<uint64_t>();
   } else {
     return Bad(key, "unknown key");
   }
@@ -54,7 +57,9 @@ Status ApplyKey(const std::string& key, const nlohmann::json& v, Config* c) {
 }  // namespace
 
 Status SetConfigString(const std::string& key, const std::string& value, Config* config) {
-  if (key == "cache_limit" || key == "plain_http_loopback") return Bad(key, "not a string key");
+  if (key == "cache_limit" || key == "plain_http_loopback" || key == "health_interval_ms") {
+    return Bad(key, "not a string key");
+  }
   return ApplyKey(key, nlohmann::json(value), config);
 }
 

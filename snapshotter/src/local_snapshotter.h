@@ -4,9 +4,12 @@
 // Thread-safety: every public method takes mu_, so operations never interleave.
 #pragma once
 
+#include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "metastore/metastore.h"
@@ -42,13 +45,8 @@ class LocalSnapshotter final : public Snapshotter {
  public:
   LocalSnapshotter(Layout layout, std::unique_ptr<MetaStore> store,
                    std::unique_ptr<TesseradManager> remote, std::unique_ptr<LayerProbe> probe,
-                   bool index_off, Logger* logger)
-      : layout_(std::move(layout)),
-        store_(std::move(store)),
-        remote_(std::move(remote)),
-        probe_(std::move(probe)),
-        index_off_(index_off),
-        logger_(logger) {}
+                   bool index_off, std::chrono::milliseconds health_interval, Logger* logger);
+  ~LocalSnapshotter() override;
 
   Result<std::vector<Mount>> Prepare(const std::string& key, const std::string& parent,
                                      const Labels& labels) override;
@@ -81,6 +79,9 @@ class LocalSnapshotter final : public Snapshotter {
   Status CheckNew(const std::string& key, const std::string& parent, const Labels& labels) const;
   Status MakeTempDirs(uint64_t id, Kind kind, const std::string& parent);
   Result<std::vector<Mount>> MountsOf(const Record& record) const;
+  // Every `interval`: makes sure each mounted Tessera image is served by a live daemon.
+  void HealthLoop(std::chrono::milliseconds interval);
+  void CheckDaemons();
   std::string ContentDir(const Record& record) const;
 
   const Layout layout_;
@@ -90,6 +91,10 @@ class LocalSnapshotter final : public Snapshotter {
   std::unique_ptr<LayerProbe> probe_;
   const bool index_off_;
   Logger* logger_;
+  std::mutex health_mu_;
+  std::condition_variable health_cv_;
+  bool stopping_ = false;  // guarded by health_mu_
+  std::thread health_;
 };
 
 }  // namespace tessera::snapshotter::internal

@@ -114,12 +114,19 @@ Result<std::unique_ptr<Snapshotter>> Snapshotter::Open(const SnapshotterOptions&
                                 .docker_config = options.docker_config,
                                 .cache_limit = options.cache_limit,
                                 .shared = options.shared_daemon,
-                                .shared_dir = options.root + "/tesserad"},
+                                .shared_dir = options.root + "/tesserad",
+                                .supervisor_path = options.root + "/supervisor.sock"},
       logger);
+  Status supervising = remote->StartSupervisor();
+  if (!supervising) {
+    logger->Warn("no supervisor: a crashed tesserad will end its mounts",
+                 {{"error", supervising.error().ToString()}});
+  }
   auto probe =
       std::make_unique<internal::LayerProbe>(options.plain_http_loopback, options.docker_config);
   return std::unique_ptr<Snapshotter>(new internal::LocalSnapshotter(
-      std::move(layout), std::move(store), std::move(remote), std::move(probe), index_off, logger));
+      std::move(layout), std::move(store), std::move(remote), std::move(probe), index_off,
+      std::chrono::milliseconds(options.health_interval_ms), logger));
 }
 
 }  // namespace tessera::snapshotter

@@ -13,7 +13,7 @@
 namespace tessera::testing {
 namespace {
 
-constexpr char kBlobType[] = "application/vnd.tessera.image.blob.v1";
+constexpr char kBlobType[] = "application/vnd.oci.image.layer.tessera.blob.v1";
 constexpr char kBlobAnnotation[] = "io.tessera.image.blob";
 constexpr char kBootstrapAnnotation[] = "io.tessera.image.bootstrap";
 

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "support/containerd_server.h"
@@ -240,7 +241,7 @@ class SnapshotterTesseraTest : public ::testing::TestWithParam<std::string> {
     uint64_t total = 0;
     if (manifest.is_discarded()) return 0;
     for (const auto& layer : manifest["layers"]) {
-      if (layer.value("mediaType", "") == "application/vnd.tessera.image.blob.v1") {
+      if (layer.value("mediaType", "") == "application/vnd.oci.image.layer.tessera.blob.v1") {
         total += layer.value("size", uint64_t{0});
       }
     }
@@ -314,7 +315,8 @@ TEST_P(SnapshotterTesseraTest, PlainCtrPullOfTesseraImageFails) {
   // remote; containerd itself refuses to unpack the unknown blob media type.
   CommandResult r =
       Ctr({"images", "pull", "--plain-http", "--snapshotter", "tessera", TesseraRef()});
-  EXPECT_NE(r.output.find("application/vnd.tessera.image.blob.v1"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("application/vnd.oci.image.layer.tessera.blob.v1"), std::string::npos)
+      << r.output;
   CommandResult ls = Ctr({"snapshots", "--snapshotter", "tessera", "ls"});
   EXPECT_EQ(ls.output.find("sha256:"), std::string::npos) << ls.output;
 }
@@ -341,6 +343,49 @@ TEST_P(SnapshotterTesseraTest, KilledTesseradAndSnapshotterAreRecovered) {
   EXPECT_GT(second, 0);
   EXPECT_NE(second, first);
   EXPECT_EQ(Daemons().size(), 1u);
+}
+
+TEST_P(SnapshotterTesseraTest, RunningContainerKeepsReadingAcrossTesseradCrash) {
+  Pull();
+  std::vector<std::string> run = {"run", "-d", "--snapshotter", "tessera"};
+  for (const auto& f : server_->RunFlags()) run.push_back(f);
+  run.insert(run.end(), {TesseraRef(), "live", "sh", "-c", "while true; do sleep 1; done"});
+  ASSERT_EQ(Ctr(run).exit_code, 0);
+  // Files the container has not read yet: after the crash they come from the new daemon.
+  const std::string digest_of =
+      "cd / && find usr/share/doc -type f -print0 | sort -z | xargs -0 cat | sha256sum";
+  CommandResult want = Run(
+      {"sh", "-c", "cd " + image_->rootfs_dir + " && " + digest_of.substr(digest_of.find("find"))});
+  ASSERT_EQ(want.exit_code, 0);
+  std::vector<std::string> dirs = DaemonDirs();
+  ASSERT_EQ(dirs.size(), 1u);
+  const pid_t first = DaemonPid(dirs[0]);
+  ASSERT_EQ(::kill(first, SIGKILL), 0);
+  // The health check replaces the daemon, which takes the live mount over.
+  const std::vector<std::string> exec = {
+      "tasks", "exec", "--fifo-dir", server_->dir() + "/fifo", "--exec-id", "e1", "live",
+      "sh",    "-c",   digest_of};
+  CommandResult got = Ctr(exec);
+  EXPECT_EQ(got.exit_code, 0) << Describe(exec, got);
+  EXPECT_EQ(got.output, want.output);
+  const pid_t second = DaemonPid(dirs[0]);
+  EXPECT_GT(second, 0);
+  EXPECT_NE(second, first);
+  EXPECT_EQ(Daemons().size(), 1u);
+  // The successor handed the same mount's connection back to the supervisor: it took it over.
+  const std::string log = server_->SnapshotterLog();
+  size_t held = 0;
+  for (size_t at = log.find("holding FUSE connection"); at != std::string::npos;
+       at = log.find("holding FUSE connection", at + 1)) {
+    ++held;
+  }
+  EXPECT_EQ(held, 2u) << log;
+  EXPECT_EQ(RunContainer(TesseraRef(), "after"), Expected());
+  EXPECT_EQ(Ctr({"tasks", "kill", "-s", "SIGKILL", "live"}).exit_code, 0);
+  for (int i = 0; i < 100 && Ctr({"tasks", "delete", "live"}).exit_code != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(Ctr({"containers", "rm", "live"}).exit_code, 0);
 }
 
 TEST_P(SnapshotterTesseraTest, RemovingImagesLeavesNothing) {

@@ -76,10 +76,11 @@ Status RunOk(const std::vector<std::string>& argv) {
 }  // namespace
 
 Result<std::unique_ptr<ContainerdServer>> ContainerdServer::Start(
-    std::vector<std::string> snapshotter_args) {
+    std::vector<std::string> snapshotter_args, std::optional<CriOptions> cri) {
   TRY(TempDir dir, TempDir::Create("tessera-containerd"));
   std::unique_ptr<ContainerdServer> server(new ContainerdServer(std::move(dir)));
   server->snapshotter_args_ = std::move(snapshotter_args);
+  server->cri_ = std::move(cri);
   struct stat st {};
   server->created_run_containerd_ = ::stat(kRunContainerd, &st) != 0;
   RETURN_IF_ERROR(server->WriteConfig());
@@ -96,14 +97,39 @@ Status ContainerdServer::WriteConfig() const {
   cfg << "version = 2\n"
       << "root = \"" << d << "/root\"\n"
       << "state = \"" << d << "/state\"\n"
-      << "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n"
+      << (cri_ ? "" : "disabled_plugins = [\"io.containerd.grpc.v1.cri\"]\n")
       << "[grpc]\n  address = \"" << containerd_socket() << "\"\n"
       << "[ttrpc]\n  address = \"" << containerd_socket() << ".ttrpc\"\n"
       << "[debug]\n  level = \"info\"\n"
       << "[plugins.\"io.containerd.internal.v1.opt\"]\n  path = \"" << d << "/opt\"\n"
       << "[proxy_plugins.tessera]\n  type = \"snapshot\"\n  address = \"" << snapshotter_socket()
       << "\"\n";
+  if (cri_) {
+    cfg << CriConfig();
+    if (!cri_->plain_http_registry.empty()) {
+      const std::string hosts = d + "/certs.d/" + cri_->plain_http_registry;
+      std::error_code ec;
+      std::filesystem::create_directories(hosts, ec);
+      const std::string url = "http://" + cri_->plain_http_registry;
+      std::ostringstream toml;
+      toml << "server = \"" << url << "\"\n[host.\"" << url << "\"]\n"
+           << "  capabilities = [\"pull\", \"resolve\"]\n";
+      RETURN_IF_ERROR(WriteText(hosts + "/hosts.toml", toml.str()));
+    }
+  }
   return WriteText(d + "/config.toml", cfg.str());
+}
+
+std::string ContainerdServer::CriConfig() const {
+  const std::string d = dir(), cri = "[plugins.\"io.containerd.grpc.v1.cri\"";
+  std::ostringstream cfg;
+  cfg << cri << "]\n  stream_server_address = \"127.0.0.1\"\n  stream_server_port = \"0\"\n"
+      << cri << ".containerd]\n  snapshotter = \"" << cri_->snapshotter << "\"\n"
+      << "  disable_snapshot_annotations = false\n"
+      << cri << ".cni]\n  bin_dir = \"" << d << "/cni/bin\"\n  conf_dir = \"" << d
+      << "/cni/net.d\"\n"
+      << cri << ".registry]\n  config_path = \"" << d << "/certs.d\"\n";
+  return cfg.str();
 }
 
 Status ContainerdServer::StartSnapshotter() {
@@ -196,11 +222,22 @@ std::string ContainerdServer::ContainerdLog() const { return ReadText(dir() + "/
 
 void ContainerdServer::Teardown() {
   if (containerd_) {
-    // Kill whatever task still runs, so its shim exits and unmounts its rootfs.
-    auto tasks = Ctr({"tasks", "ls", "-q"});
-    if (tasks && tasks->exit_code == 0) {
+    // Kill whatever task still runs, so its shim exits and unmounts its rootfs (with CRI, also
+    // in the CRI plugin's namespace).
+    std::vector<std::vector<std::string>> namespaces = {{}};  // ctr's own (default)
+    if (cri_) namespaces.push_back({"-n", "k8s.io"});
+    for (const auto& ns : namespaces) {
+      std::vector<std::string> ls = ns, kill = ns;
+      ls.insert(ls.end(), {"tasks", "ls", "-q"});
+      kill.insert(kill.end(), {"tasks", "kill", "-s", "SIGKILL"});
+      auto tasks = Ctr(ls);
+      if (!tasks || tasks->exit_code != 0) continue;
       std::istringstream ids(tasks->output);
-      for (std::string id; ids >> id;) (void)Ctr({"tasks", "kill", "-s", "SIGKILL", id});
+      for (std::string id; ids >> id;) {
+        kill.push_back(id);
+        (void)Ctr(kill);
+        kill.pop_back();
+      }
     }
   }
   containerd_.reset();   // SIGKILL and reap

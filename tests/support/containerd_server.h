@@ -8,6 +8,8 @@
 // shims delete them when they exit); /run/containerd is removed again if we created it and it
 // is empty.
 //
+// containerd's CRI plugin is disabled unless Start() is given CriOptions (CRI tests).
+//
 // Thread-safety: one thread.
 #pragma once
 
@@ -23,12 +25,23 @@
 
 namespace tessera::testing {
 
+// Enables containerd's CRI plugin (kubelet's ImageService and RuntimeService on the same
+// socket) the way a node that uses Tessera images configures it: `snapshotter` is CRI's
+// snapshotter, snapshot annotations are on (`disable_snapshot_annotations = false`: Prepare gets
+// `containerd.io/snapshot.ref` and the `containerd.io/snapshot/cri.*` labels) and
+// `plain_http_registry` ("127.0.0.1:PORT") is reached over http through a hosts.toml under
+// dir()/certs.d. CNI points at empty directories below dir(): image pulls need no network.
+struct CriOptions {
+  std::string snapshotter = "tessera";
+  std::string plain_http_registry;
+};
+
 class ContainerdServer {
  public:
   // Starts tessera-snapshotter (from BinDir(), with `snapshotter_args` added) and containerd and
-  // waits until both answer.
+  // waits until both answer. Without `cri` the CRI plugin is disabled.
   static Result<std::unique_ptr<ContainerdServer>> Start(
-      std::vector<std::string> snapshotter_args = {});
+      std::vector<std::string> snapshotter_args = {}, std::optional<CriOptions> cri = {});
   ~ContainerdServer();
   ContainerdServer(const ContainerdServer&) = delete;
   ContainerdServer& operator=(const ContainerdServer&) = delete;
@@ -61,6 +74,7 @@ class ContainerdServer {
  private:
   explicit ContainerdServer(TempDir dir) : dir_(std::move(dir)) {}
   Status WriteConfig() const;
+  std::string CriConfig() const;  // the CRI plugin's part of config.toml (cri_ is set)
   Status StartContainerd();
   void Teardown();
 
@@ -70,6 +84,7 @@ class ContainerdServer {
   std::optional<ChildProcess> containerd_;
   int snapshotter_starts_ = 0;
   std::vector<std::string> snapshotter_args_;
+  std::optional<CriOptions> cri_;
 };
 
 // Builds a two-layer busybox-static OCI image with umoci and writes it as an oci-archive tar

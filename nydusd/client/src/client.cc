@@ -105,8 +105,9 @@ Result<MountInfo> ApiClient::Mount(const MountRequest& request) {
   return mount;
 }
 
-Status ApiClient::Unmount(std::string_view mountpoint) {
+Status ApiClient::Unmount(std::string_view mountpoint, bool collect_cache) {
   std::string target = std::string(kMountsPath) + "?mountpoint=" + PercentEncode(mountpoint);
+  if (collect_cache) target += "&gc=true";
   RETURN_IF_ERROR(Call("DELETE", target));
   return Ok();
 }

@@ -156,7 +156,8 @@ HttpResponse ApiServer::DeleteMount(const HttpRequest& req) {
   if (!mp || mp->empty()) {
     return ErrorResponse(MakeError(ErrorCode::kInvalidArgument, "missing ?mountpoint="));
   }
-  Status st = daemon_.RemoveMount(std::string(*mp));
+  auto gc = req.Query("gc");
+  Status st = daemon_.RemoveMount(std::string(*mp), gc && *gc == "true");
   if (!st) return ErrorResponse(st.error());
   return HttpResponse::Empty(204);
 }

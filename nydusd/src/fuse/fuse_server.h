@@ -6,12 +6,19 @@
 // kernel for a long timeout, the page cache is kept across opens, and where the kernel supports
 // it, open/opendir round trips are skipped entirely.
 //
+// Crash recovery: the connection's /dev/fuse descriptor and its FUSE_INIT request (fd(),
+// init_request()) can be handed to a supervisor; a new server given both (FuseOptions'
+// takeover_*) serves the same mount without remounting (nydusd_client/supervisor.h).
+//
 // Thread-safety: Run() blocks in a multi-threaded loop; Exit() may be called from any thread.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <string>
 
 #include "fs/image_fs.h"
@@ -34,6 +41,10 @@ struct FuseOptions {
   double timeout_seconds = 86400;  // entry and attribute cache lifetime
   bool allow_other = true;         // let every user (containers) read the mount
   std::string fsname = "tessera";
+  // Take over a live connection instead of mounting: a descriptor of it (the server keeps a
+  // duplicate) and the INIT request the kernel opened it with.
+  int takeover_fd = -1;
+  std::string takeover_init;
 };
 
 class FuseServer {
@@ -46,13 +57,31 @@ class FuseServer {
   Status Run();
   // Stops the loop and detaches the mount.
   void Exit();
+  // After Exit(): waits until Run() has returned; false on timeout (readers of files still
+  // open on the detached mount keep the connection alive: AbortConnection() ends it).
+  bool WaitStopped(std::chrono::milliseconds timeout);
+  void AbortConnection();
+
   const std::string& mountpoint() const { return options_.mountpoint; }
+  int fd() const;
+  const std::string& init_request() const { return init_request_; }
+  bool taken_over() const { return options_.takeover_fd >= 0; }
 
   struct State;  // shared with the C callbacks
 
  private:
   FuseServer() = default;
+  // Reads the kernel's FUSE_INIT (queued by mount(2)) and answers it, keeping its bytes.
+  Status AnswerInit();
+  // Answers the replayed INIT of a taken-over connection, then asks for a resend.
+  Status ReplayInit();
+
   FuseOptions options_;
+  std::string init_request_;
+  std::optional<unsigned> connection_;  // fusectl id
+  std::mutex stop_mu_;
+  std::condition_variable stop_cv_;
+  bool stopped_ = false;
   std::unique_ptr<State> state_;
   std::atomic<bool> mounted_{false};
 };

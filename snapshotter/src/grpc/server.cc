@@ -49,7 +49,8 @@ Status Serve(const Config& config, Logger* logger) {
                              .plain_http_loopback = config.plain_http_loopback,
                              .docker_config = config.docker_config,
                              .cache_limit = config.cache_limit,
-                             .shared_daemon = config.daemon_mode == DaemonMode::kShared};
+                             .shared_daemon = config.daemon_mode == DaemonMode::kShared,
+                             .health_interval_ms = config.health_interval_ms};
   TRY(std::unique_ptr<Snapshotter> snapshotter, Snapshotter::Open(options, logger));
   RETURN_IF_ERROR(PrepareSocketPath(config.address));
 

@@ -54,6 +54,7 @@ Status TesseradManager::StartShared() {
   if (options_.cache_limit > 0) {
     argv.insert(argv.end(), {"--cache-limit", std::to_string(options_.cache_limit)});
   }
+  for (const std::string& flag : SupervisorFlags()) argv.push_back(flag);
   TRY(pid_t pid, SpawnDetached(argv, d + "/tesserad.log"));
   std::ofstream(d + "/tesserad.pid", std::ios::trunc) << pid << "\n";
   logger_->Info("started shared tesserad", {{"pid", std::to_string(pid)}});
@@ -82,10 +83,14 @@ Status TesseradManager::EnsureServedShared(const std::string& dir, const std::st
   }
   bool listed = false;
   for (const auto& m : *mounts) listed = listed || m.mountpoint == mnt;
-  struct stat st {};
-  if (listed && IsMountPoint(mnt) && ::stat(mnt.c_str(), &st) == 0) return Ok();
+  if (listed && IsMountPoint(mnt)) return Ok();
   if (listed) (void)client.Unmount(mnt);
-  DetachMountsUnder(mnt);
+  if (Held(mnt)) {
+    logger_->Warn("shared tesserad lost a mount; taking it over", {{"mountpoint", mnt}});
+  } else {
+    DropHeld(mnt);
+    DetachMountsUnder(mnt);
+  }
   if (::mkdir(mnt.c_str(), 0755) != 0 && errno != EEXIST) return ErrnoError(errno, "mkdir " + mnt);
   nydusd::client::MountRequest req;
   req.mountpoint = mnt;
@@ -93,7 +98,11 @@ Status TesseradManager::EnsureServedShared(const std::string& dir, const std::st
   req.image = image;
   req.registry = RegistryJson(image);
   auto mounted = client.Mount(req);
-  if (!mounted) return mounted.error().Wrap("shared tesserad: mount " + image);
+  if (!mounted) {
+    DropHeld(mnt);  // readers of a mount nobody can serve get errors rather than wait
+    DetachMountsUnder(mnt);
+    return mounted.error().Wrap("shared tesserad: mount " + image);
+  }
   logger_->Info("mounted image in shared tesserad", {{"image", image}, {"mountpoint", mnt}});
   return Ok();
 }
@@ -107,7 +116,7 @@ void TesseradManager::ReleaseShared(const std::string& dir) {
     for (const auto& m : *mounts) {
       // Ours, and any whose snapshot directory is gone (removed while the daemon was away).
       if (m.mountpoint == mnt || !DirExists(m.mountpoint)) {
-        Status st = client.Unmount(m.mountpoint);
+        Status st = client.Unmount(m.mountpoint, /*collect_cache=*/true);
         if (!st) logger_->Warn("shared tesserad unmount", {{"error", st.error().ToString()}});
       } else {
         ++left;

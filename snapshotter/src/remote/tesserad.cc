@@ -67,6 +67,27 @@ TesseradManager::TesseradManager(TesseradOptions options, Logger* logger)
   if (options_.tesserad_path.empty()) options_.tesserad_path = DefaultTesserad();
 }
 
+TesseradManager::~TesseradManager() = default;
+
+Status TesseradManager::StartSupervisor() {
+  if (options_.supervisor_path.empty()) return Ok();
+  TRY(supervisor_, nydusd::client::Supervisor::Listen(options_.supervisor_path, logger_));
+  return Ok();
+}
+
+bool TesseradManager::Held(const std::string& mountpoint) const {
+  return supervisor_ && supervisor_->Holds(mountpoint) && IsMountPoint(mountpoint);
+}
+
+void TesseradManager::DropHeld(const std::string& mountpoint) {
+  if (supervisor_) supervisor_->Drop(mountpoint);
+}
+
+std::vector<std::string> TesseradManager::SupervisorFlags() const {
+  if (!supervisor_) return {};
+  return {"--supervisor", options_.supervisor_path};
+}
+
 bool TesseradManager::Healthy(const std::string& dir) {
   struct stat st {};
   if (::stat(Sock(dir).c_str(), &st) != 0) return false;
@@ -75,8 +96,22 @@ bool TesseradManager::Healthy(const std::string& dir) {
   if (!mounts) return false;
   bool served = false;
   for (const auto& m : *mounts) served = served || m.mountpoint == Mountpoint(dir);
-  // A live FUSE mount answers stat; a dead one gives ENOTCONN.
-  return served && IsMountPoint(Mountpoint(dir)) && ::stat(Mountpoint(dir).c_str(), &st) == 0;
+  // No file-system call on the mount: with its daemon gone and the supervisor keeping the
+  // connection, it would wait for a daemon that this very call is to start.
+  return served && IsMountPoint(Mountpoint(dir));
+}
+
+void TesseradManager::StopKeepingMount(const std::string& dir, Logger* logger) {
+  std::vector<pid_t> pids = ProcessesMentioning({"tesserad", "--apisock " + Sock(dir)});
+  const pid_t pid = ReadPid(dir);
+  if (pid > 0 && ProcessAlive(pid, Sock(dir))) pids.push_back(pid);
+  for (pid_t p : pids) {
+    logger->Warn("killing a broken tesserad", {{"pid", std::to_string(p)}});
+    ::kill(p, SIGKILL);
+    (void)WaitGone(p, Sock(dir), milliseconds(3000));
+  }
+  ::unlink(Sock(dir).c_str());
+  ::unlink(PidFile(dir).c_str());
 }
 
 void TesseradManager::Stop(const std::string& dir, Logger* logger) {
@@ -120,6 +155,7 @@ std::vector<std::string> TesseradManager::CommonFlags(const std::string& image) 
 }
 
 void TesseradManager::Release(const std::string& dir) {
+  DropHeld(Mountpoint(dir));
   if (options_.shared) {
     ReleaseShared(dir);
   } else {
@@ -130,10 +166,19 @@ void TesseradManager::Release(const std::string& dir) {
 Status TesseradManager::EnsureServed(const std::string& dir, const std::string& image) {
   if (options_.shared) return EnsureServedShared(dir, image);
   if (Healthy(dir)) return Ok();
-  if (ReadPid(dir) > 0 || IsMountPoint(Mountpoint(dir))) {
+  if (Held(Mountpoint(dir))) {
+    logger_->Warn("tesserad gone; a new one takes over its mount",
+                  {{"dir", dir}, {"image", image}});
+    StopKeepingMount(dir, logger_);
+    Status st = Start(dir, image);
+    if (st) return st;
+    logger_->Error("takeover failed; the mount is given up",
+                   {{"dir", dir}, {"error", st.error().ToString()}});
+  } else if (ReadPid(dir) > 0 || IsMountPoint(Mountpoint(dir))) {
     logger_->Warn("tesserad gone or its mount broken; restarting",
                   {{"dir", dir}, {"image", image}});
   }
+  DropHeld(Mountpoint(dir));
   Stop(dir, logger_);
   Status st = Start(dir, image);
   if (!st) Stop(dir, logger_);
@@ -147,6 +192,7 @@ Status TesseradManager::Start(const std::string& dir, const std::string& image) 
                                    "--mountpoint",         Mountpoint(dir), "--cache-dir",
                                    dir + "/cache",         "--apisock",     Sock(dir)};
   for (const std::string& flag : CommonFlags(image)) argv.push_back(flag);
+  for (const std::string& flag : SupervisorFlags()) argv.push_back(flag);
   const std::string log = dir + "/tesserad.log";
   TRY(pid_t pid, SpawnDetached(argv, log));
   {

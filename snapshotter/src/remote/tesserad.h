@@ -11,16 +11,22 @@
 // stopped, and shared_dir removed, when its last mount is released.
 // Daemons are detached (their own session), so they outlive a restart of the snapshotter, which
 // re-attaches through the socket; a daemon found dead (or its mount gone) is restarted.
+// Crash recovery: the manager runs a supervisor (nydusd_client/supervisor.h) on
+// TesseradOptions::supervisor_path that every daemon hands its FUSE connections to; when a
+// daemon dies, its mounts stay up (their readers wait) and the new daemon takes them over, so
+// running containers keep their root file system.
 //
 // Thread-safety: the caller serializes calls per directory (the snapshotter's lock).
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "tessera/common/logging.h"
 #include "tessera/common/result.h"
+#include "tessera/nydusd_client/supervisor.h"
 
 namespace tessera::snapshotter::internal {
 
@@ -31,11 +37,16 @@ struct TesseradOptions {
   uint64_t cache_limit = 0;         // bytes per daemon cache; 0: unlimited
   bool shared = false;              // one daemon for all images
   std::string shared_dir;           // the shared daemon's directory (absolute)
+  std::string supervisor_path;      // empty: no supervisor (a crash ends the mounts)
 };
 
 class TesseradManager {
  public:
   TesseradManager(TesseradOptions options, Logger* logger);
+  ~TesseradManager();
+
+  // Starts the supervisor (if configured); daemons already running re-register with it.
+  Status StartSupervisor();
 
   static std::string Mountpoint(const std::string& dir) { return dir + "/mnt"; }
 
@@ -52,6 +63,9 @@ class TesseradManager {
   // Stops a per-image daemon of `dir` (API exit, then SIGKILL), detaches every mount under
   // `dir` and removes its socket and pid file. Never fails; problems are logged.
   static void Stop(const std::string& dir, Logger* logger);
+  // Stop() for a daemon whose mount the supervisor keeps for a successor: leftover processes
+  // are killed, the mount stays.
+  static void StopKeepingMount(const std::string& dir, Logger* logger);
 
   // True if a live daemon answers on dir's socket and serves Mountpoint(dir).
   static bool Healthy(const std::string& dir);
@@ -67,8 +81,15 @@ class TesseradManager {
   // tesserad flags shared by both modes (registry, cache limit).
   std::vector<std::string> CommonFlags(const std::string& image) const;
 
+  // True if the supervisor keeps the connection of a mountpoint that is still mounted (a new
+  // daemon can take it over).
+  bool Held(const std::string& mountpoint) const;
+  void DropHeld(const std::string& mountpoint);
+  std::vector<std::string> SupervisorFlags() const;
+
   TesseradOptions options_;
   Logger* logger_;
+  std::unique_ptr<nydusd::client::Supervisor> supervisor_;
 };
 
 }  // namespace tessera::snapshotter::internal

@@ -24,7 +24,8 @@ TEST(Detached, SpawnsFindsAndKills) {
   // Not our child: a new session, reparented away from us.
   EXPECT_NE(::getsid(*pid), ::getsid(0));
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-  while (LastLine(dir->path() + "/log") != "started" &&
+  // "started" is logged before the exec: wait for both.
+  while ((LastLine(dir->path() + "/log") != "started" || !ProcessAlive(*pid, "sleep 30")) &&
          std::chrono::steady_clock::now() < deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

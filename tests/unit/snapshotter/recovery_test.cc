@@ -89,7 +89,10 @@ TEST_F(RecoveryTest, LostDirIsRecreatedEmpty) {
 // once its first snapshot exists, so every round makes progress even on a slow (ASan) build.
 [[noreturn]] void RunOperations(const std::string& root, int round, int ready_fd) {
   Logger logger(LogLevel::kOff);
-  auto snap = Snapshotter::Open({.root = root, .overlay_index_off = false}, &logger);
+  SnapshotterOptions options;
+  options.root = root;
+  options.overlay_index_off = false;
+  auto snap = Snapshotter::Open(options, &logger);
   if (!snap) _exit(3);
   std::string parent;
   const std::string p = "r" + std::to_string(round) + "/";

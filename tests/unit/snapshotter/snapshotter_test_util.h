@@ -41,7 +41,9 @@ class SnapshotterTest : public ::testing::Test {
   std::string root() const { return dir_->path() + "/root"; }
   void Reopen() {
     snap_.reset();
-    SnapshotterOptions options{.root = root(), .overlay_index_off = false};
+    SnapshotterOptions options;
+    options.root = root();
+    options.overlay_index_off = false;
     auto s = Snapshotter::Open(options, &logger_);
     ASSERT_TRUE(s.has_value()) << s.error().ToString();
     snap_ = std::move(*s);

@@ -41,6 +41,9 @@ struct DaemonConfig {
   // served images are evicted (they are fetched again when read).
   uint64_t cache_limit = 0;
   std::string apisock;  // empty: no API
+  // A supervisor's socket (nydusd_client/supervisor.h): each mount's FUSE connection is handed
+  // to it, and a mount whose connection it still holds is taken over instead of remounted.
+  std::string supervisor;
   unsigned threads = 4;
   // Backend reads of adjacent frames are merged up to this many compressed bytes.
   uint64_t merge_limit = 1u << 20;

@@ -112,10 +112,15 @@ Result<std::string> RewriteConfig(const std::string& config_json,
                                   std::string_view history_comment);
 
 // How Tessera images map onto OCI (docs/format.md §4): each Tessera blob is one layer of media
-// type kTesseraBlob (its digest is the blob id, diff_id = digest); the bootstrap travels as the
+// type kBlobMediaType (its digest is the blob id, diff_id = digest); the bootstrap travels as the
 // last layer, a gzip tar holding the single file kBootstrapPath, annotated kAnnotationBootstrap.
+// The blob media type starts with "application/vnd.oci.image.layer." on purpose: containerd
+// counts only such (and Docker rootfs) types as layers; with any other type its unpacker (CRI
+// pulls) downloads the blobs as plain content and fails on the diff_id count. (nydus names its
+// blob layers application/vnd.oci.image.layer.nydus.blob.v1 for the same reason.)
 namespace tessera_image {
-inline constexpr std::string_view kBlobMediaType = "application/vnd.tessera.image.blob.v1";
+inline constexpr std::string_view kBlobMediaType =
+    "application/vnd.oci.image.layer.tessera.blob.v1";
 inline constexpr std::string_view kAnnotationBlob = "io.tessera.image.blob";            // "true"
 inline constexpr std::string_view kAnnotationBootstrap = "io.tessera.image.bootstrap";  // "true"
 inline constexpr std::string_view kAnnotationVersion = "io.tessera.image.version";      // "1"

@@ -25,6 +25,9 @@ struct Config {
   uint64_t cache_limit = 0;         // bytes per daemon cache; 0: unlimited
   bool plain_http_loopback = true;  // talk http to registries on loopback addresses
   std::string docker_config;        // registry credentials file; empty: tesserad's default
+  // How often the daemons serving mounts are checked (a dead one is replaced and takes its
+  // mounts over); 0: only when containerd asks for mounts.
+  uint64_t health_interval_ms = 2000;
 };
 
 // Parses a JSON object; unknown keys and wrong types are kInvalidArgument naming the key.

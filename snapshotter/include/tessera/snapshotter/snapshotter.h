@@ -38,6 +38,10 @@ struct SnapshotterOptions {
   uint64_t cache_limit = 0;         // bytes per daemon cache; 0: unlimited
   // One tesserad (under <root>/tesserad) for every image instead of one per image.
   bool shared_daemon = false;
+  // Daemons serving mounts are checked this often, and a dead one is replaced (its successor
+  // takes over the FUSE connections kept by the supervisor at <root>/supervisor.sock); 0: only
+  // on Prepare/View/Mounts.
+  uint64_t health_interval_ms = 2000;
 };
 
 class Snapshotter {

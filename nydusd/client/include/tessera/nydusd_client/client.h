@@ -39,8 +39,9 @@ class ApiClient {
   Result<std::vector<MountInfo>> ListMounts();
   // POST /api/v1/mounts: returns the new mount as the daemon reports it.
   Result<MountInfo> Mount(const MountRequest& request);
-  // DELETE /api/v1/mounts?mountpoint=...
-  Status Unmount(std::string_view mountpoint);
+  // DELETE /api/v1/mounts?mountpoint=...[&gc=true]: collect_cache also deletes the mount's
+  // cache files that no other mount of the daemon uses.
+  Status Unmount(std::string_view mountpoint, bool collect_cache = false);
   // PUT /api/v1/config: new registry credentials; returns how many endpoints took them.
   Result<uint64_t> UpdateRegistryAuth(const RegistryAuthUpdate& update);
   // PUT /api/v1/daemon/exit: the daemon unmounts everything and exits after answering.
