@@ -220,4 +220,26 @@ Status WriteFile(const std::string& path, std::span<const uint8_t> data, mode_t 
   return PwriteFull(fd.get(), data, 0, path);
 }
 
+std::string UnescapeMountField(std::string_view field) {
+  std::string out;
+  for (size_t i = 0; i < field.size(); ++i) {
+    if (field[i] == '\\' && i + 3 < field.size()) {
+      int value = 0;
+      bool octal = true;
+      for (size_t k = 1; k <= 3; ++k) {
+        char c = field[i + k];
+        octal = octal && c >= '0' && c <= '7';
+        value = value * 8 + (c - '0');
+      }
+      if (octal) {
+        out += static_cast<char>(value);
+        i += 3;
+        continue;
+      }
+    }
+    out += field[i];
+  }
+  return out;
+}
+
 }  // namespace tessera

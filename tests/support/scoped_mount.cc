@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include "tessera/common/io.h"
+
 namespace tessera::testing {
 
 Result<ScopedMount> ScopedMount::Erofs(const std::string& image, const std::string& mountpoint,
@@ -30,33 +32,6 @@ Status ScopedMount::Unmount() {
   std::fprintf(stderr, "[scoped-mount] unmounting %s\n", path_.c_str());
   return guard_.Unmount();
 }
-
-namespace {
-
-// /proc/mounts escapes space, tab, newline and backslash as \ooo octal.
-std::string UnescapeMountField(const std::string& field) {
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    if (field[i] == '\\' && i + 3 < field.size()) {
-      int value = 0;
-      bool octal = true;
-      for (size_t k = 1; k <= 3; ++k) {
-        char c = field[i + k];
-        octal = octal && c >= '0' && c <= '7';
-        value = value * 8 + (c - '0');
-      }
-      if (octal) {
-        out += static_cast<char>(value);
-        i += 3;
-        continue;
-      }
-    }
-    out += field[i];
-  }
-  return out;
-}
-
-}  // namespace
 
 bool IsMounted(const std::string& path) {
   std::ifstream mounts("/proc/mounts");

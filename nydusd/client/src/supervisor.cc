@@ -35,14 +35,9 @@ class Supervisor::Impl {
 namespace {
 
 Result<UniqueFd> ListenOn(const std::string& path) {
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
-    return MakeError(ErrorCode::kInvalidArgument, "supervisor socket path too long: " + path);
-  }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return ErrnoError(errno, "supervisor: socket");
+  TRY(wire::Endpoint e, wire::MakeEndpoint(path));
+  UniqueFd sock = std::move(e.sock);
+  struct sockaddr_un addr = e.addr;
   ::unlink(path.c_str());  // a stale socket of an earlier run
   if (::bind(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
     return ErrnoError(errno, "supervisor: bind " + path);

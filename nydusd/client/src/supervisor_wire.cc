@@ -87,21 +87,28 @@ Result<std::optional<Packet>> Receive(int sock) {
   return std::optional<Packet>(std::move(p));
 }
 
-Result<UniqueFd> Connect(const std::string& path) {
-  struct sockaddr_un addr {};
-  addr.sun_family = AF_UNIX;
-  if (path.size() >= sizeof addr.sun_path) {
+Result<Endpoint> MakeEndpoint(const std::string& path) {
+  Endpoint e{UniqueFd(), {}};
+  e.addr.sun_family = AF_UNIX;
+  if (path.size() >= sizeof e.addr.sun_path) {
     return MakeError(ErrorCode::kInvalidArgument, "supervisor socket path too long: " + path);
   }
-  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd sock(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
-  if (!sock.valid()) return ErrnoError(errno, "supervisor: socket");
+  std::memcpy(e.addr.sun_path, path.c_str(), path.size() + 1);
+  e.sock.Reset(::socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0));
+  if (!e.sock.valid()) return ErrnoError(errno, "supervisor: socket");
+  return e;
+}
+
+Result<UniqueFd> Connect(const std::string& path) {
+  TRY(Endpoint e, MakeEndpoint(path));
+  UniqueFd sock = std::move(e.sock);
+  struct sockaddr_un addr = e.addr;
   if (::connect(sock.get(), reinterpret_cast<struct sockaddr*>(&addr), sizeof addr) != 0) {
-    int e = errno;
-    if (e == ENOENT || e == ECONNREFUSED) {
+    const int err = errno;
+    if (err == ENOENT || err == ECONNREFUSED) {
       return MakeError(ErrorCode::kUnavailable, "no supervisor listens on " + path);
     }
-    return ErrnoError(e, "supervisor: connect " + path);
+    return ErrnoError(err, "supervisor: connect " + path);
   }
   return sock;
 }

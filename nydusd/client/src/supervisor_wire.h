@@ -4,6 +4,8 @@
 // Thread-safety: reentrant; callers serialize use of one socket.
 #pragma once
 
+#include <sys/un.h>
+
 #include <optional>
 #include <string>
 
@@ -25,5 +27,11 @@ Status Send(int sock, const Packet& packet);
 // nullopt when the peer closed the connection.
 Result<std::optional<Packet>> Receive(int sock);
 Result<UniqueFd> Connect(const std::string& path);
+// A SOCK_SEQPACKET socket and the address of `path` (errors: path too long, socket failed).
+struct Endpoint {
+  UniqueFd sock;
+  struct sockaddr_un addr;
+};
+Result<Endpoint> MakeEndpoint(const std::string& path);
 
 }  // namespace tessera::nydusd::client::wire

@@ -9,34 +9,13 @@
 #include <fstream>
 #include <sstream>
 
+#include "tessera/common/io.h"
 #include "tessera/common/process.h"
 
 namespace tessera::nydusd {
 namespace {
 
 constexpr int kNotifyResend = 7;  // FUSE_NOTIFY_RESEND, newer than this system's <linux/fuse.h>
-
-std::string Unescape(const std::string& s) {  // mountinfo's octal escapes (\040 for a space)
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] == '\\' && i + 3 < s.size()) {
-      int v = 0;
-      bool ok = true;
-      for (size_t k = 1; k <= 3; ++k) {
-        char c = s[i + k];
-        ok = ok && c >= '0' && c <= '7';
-        v = v * 8 + (c - '0');
-      }
-      if (ok) {
-        out += static_cast<char>(v);
-        i += 3;
-        continue;
-      }
-    }
-    out += s[i];
-  }
-  return out;
-}
 
 Status WriteAbort(const std::string& dir, unsigned id) {
   const std::string path = dir + "/" + std::to_string(id) + "/abort";
@@ -60,7 +39,7 @@ std::optional<unsigned> FuseConnectionOf(const std::string& mountpoint) {
     std::string id, parent, dev, root, mp;
     f >> id >> parent >> dev >> root >> mp;
     size_t dash = line.find(" - ");
-    if (dash == std::string::npos || Unescape(mp) != mountpoint) continue;
+    if (dash == std::string::npos || UnescapeMountField(mp) != mountpoint) continue;
     std::istringstream tail(line.substr(dash + 3));
     std::string fstype;
     tail >> fstype;

@@ -38,21 +38,6 @@ namespace {
   ::_exit(127);
 }
 
-std::string Unescape(const std::string& field) {  // /proc/mounts octal escapes (\040)
-  std::string out;
-  for (size_t i = 0; i < field.size(); ++i) {
-    const auto octal = [&](size_t k) { return field[k] >= '0' && field[k] <= '7'; };
-    if (field[i] == '\\' && i + 3 < field.size() && octal(i + 1) && octal(i + 2) && octal(i + 3)) {
-      out += static_cast<char>((field[i + 1] - '0') * 64 + (field[i + 2] - '0') * 8 +
-                               (field[i + 3] - '0'));
-      i += 3;
-    } else {
-      out += field[i];
-    }
-  }
-  return out;
-}
-
 std::string CmdLine(pid_t pid) {
   std::ifstream cmd("/proc/" + std::to_string(pid) + "/cmdline");
   std::stringstream ss;
@@ -126,7 +111,7 @@ std::vector<std::string> MountsUnder(const std::string& dir) {
     std::istringstream fields(line);
     std::string source, target;
     fields >> source >> target;
-    target = Unescape(target);
+    target = UnescapeMountField(target);
     if (target == dir || target.starts_with(dir + "/")) out.push_back(target);
   }
   std::sort(out.begin(), out.end(),

@@ -16,6 +16,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "tessera/common/result.h"
@@ -172,6 +173,8 @@ class VectorSink final : public ByteSink {
 
 // Whole-file helpers; errors name the path.
 Result<std::vector<uint8_t>> ReadFile(const std::string& path);
+// A path field of /proc/*/mounts or mountinfo: space, tab, newline and backslash are \ooo there.
+std::string UnescapeMountField(std::string_view field);
 Status WriteFile(const std::string& path, std::span<const uint8_t> data, mode_t mode = 0644);
 // pread/pwrite loops that retry on EINTR and short transfers.
 Status PreadFull(int fd, std::span<uint8_t> out, uint64_t offset, const std::string& what);
