@@ -6,6 +6,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <memory>
+#include <span>
 #include <vector>
 
 #include "fuse/fuse_state.h"
@@ -147,11 +149,14 @@ void Open(fuse_req_t req, fuse_ino_t, struct fuse_file_info* fi) {
 void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_file_info*) {
   auto& s = S(req);
   OpTimer t(s, "read");
-  std::vector<uint8_t> buf(size);
-  auto n = s.fs->Read(NidOf(s, ino), static_cast<uint64_t>(off), buf);
+  // Uninitialized: Read writes every byte it reports. Zero-filling up to max_read per request
+  // was ~2% of the daemon's CPU in a cold read-all profile.
+  std::unique_ptr<uint8_t[]> buf(new uint8_t[size]);
+  auto n =
+      s.fs->Read(NidOf(s, ino), static_cast<uint64_t>(off), std::span<uint8_t>(buf.get(), size));
   if (!n) return ReplyError(req, t, n.error());
   if (s.observer) s.observer->BytesRead(*n);
-  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.data()), *n);
+  fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), *n);
 }
 
 void OpenDir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {

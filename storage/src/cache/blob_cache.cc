@@ -43,8 +43,13 @@ struct BlobCache::Impl {
     return tables->frames[tables->blobs[k.first].first_frame + k.second];
   }
 
-  Status EnsureReady(uint32_t blob, uint32_t first, uint32_t last);
+  // Makes extents [first, last) of device `blob` ready. With `deferred`, ready extents still to
+  // be verified that lie wholly inside [offset, offset + length) are not read here but listed,
+  // for CheckBytes on the bytes the caller reads anyway (one read of the cache file, not two).
+  Status EnsureReady(uint32_t blob, uint32_t first, uint32_t last, uint64_t offset = 0,
+                     uint64_t length = 0, std::vector<uint32_t>* deferred = nullptr);
   bool CheckCached(DeviceCache& dev, uint32_t e);
+  bool CheckBytes(DeviceCache& dev, uint32_t e, std::span<const uint8_t> bytes);
   Status FetchFrames(DeviceCache& dev, const std::vector<FrameKey>& frames);
   Status FetchGroup(DeviceCache& dev, const std::vector<FrameKey>& group);
   bool FrameStored(const DeviceCache& dev, FrameKey key) const;
@@ -92,8 +97,10 @@ bool BlobCache::Impl::CheckCached(DeviceCache& dev, uint32_t e) {
     dev.MarkVerified(e);  // partial extents are covered by their chunk's other extents
     return true;
   }
-  std::vector<uint8_t> bytes(ext.size);
-  if (PreadFull(dev.fd(), bytes, ext.raw_offset, dev.path()) && Sha256Of(bytes) == chunk.digest) {
+  // Not a std::vector: no zero-fill of up to a chunk before the read overwrites it.
+  std::unique_ptr<uint8_t[]> bytes(new uint8_t[ext.size]);
+  std::span<uint8_t> view(bytes.get(), ext.size);
+  if (PreadFull(dev.fd(), view, ext.raw_offset, dev.path()) && Sha256Of(view) == chunk.digest) {
     dev.MarkVerified(e);
     return true;
   }
@@ -102,11 +109,34 @@ bool BlobCache::Impl::CheckCached(DeviceCache& dev, uint32_t e) {
   return false;
 }
 
-Status BlobCache::Impl::EnsureReady(uint32_t blob, uint32_t first, uint32_t last) {
+// CheckCached for an extent whose bytes the caller has read already.
+bool BlobCache::Impl::CheckBytes(DeviceCache& dev, uint32_t e, std::span<const uint8_t> bytes) {
+  if (Sha256Of(bytes) == tables->chunks[dev.extents()[e].chunk].digest) {
+    dev.MarkVerified(e);
+    return true;
+  }
+  obs().ChunkCorrupt();
+  dev.ClearReady(e);
+  return false;
+}
+
+Status BlobCache::Impl::EnsureReady(uint32_t blob, uint32_t first, uint32_t last, uint64_t offset,
+                                    uint64_t length, std::vector<uint32_t>* deferred) {
   DeviceCache& dev = *devices[blob];
   std::set<FrameKey> missing;
   for (uint32_t e = first; e < last; ++e) {
-    if (dev.Ready(e) && CheckCached(dev, e)) continue;
+    if (dev.Ready(e)) {
+      if (!options.verify_cached || dev.Verified(e)) continue;
+      const ExtentEntry& ext = dev.extents()[e];
+      // Only whole chunks are hashed (CheckCached); the read must hold all of the extent.
+      if (deferred != nullptr && ext.chunk_offset == 0 &&
+          ext.size == tables->chunks[ext.chunk].size && ext.raw_offset >= offset &&
+          ext.raw_offset + ext.size <= offset + length) {
+        deferred->push_back(e);
+        continue;
+      }
+      if (CheckCached(dev, e)) continue;
+    }
     uint32_t chunk = dev.extents()[e].chunk;
     uint32_t owner = blob_of_chunk[chunk];
     missing.insert({owner, tables->chunks[chunk].frame});
@@ -260,12 +290,22 @@ Status BlobCache::ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out
   dev->MarkUsed(first, last);
   bool all_ready = true;
   for (uint32_t e = first; e < last && all_ready; ++e) all_ready = dev->Ready(e);
-  RETURN_IF_ERROR(m.EnsureReady(blob, first, last));
+  std::vector<uint32_t> deferred;
+  RETURN_IF_ERROR(m.EnsureReady(blob, first, last, offset, out.size(), &deferred));
   if (all_ready) {
     m.obs().CacheHit(out.size());
   } else {
     m.obs().CacheMiss(out.size());
   }
+  RETURN_IF_ERROR(PreadFull(dev->fd(), out, offset, dev->path()));
+  bool damaged = false;
+  for (uint32_t e : deferred) {
+    const ExtentEntry& ext = dev->extents()[e];
+    if (!m.CheckBytes(*dev, e, out.subspan(ext.raw_offset - offset, ext.size))) damaged = true;
+  }
+  if (!damaged) return Ok();
+  // Damaged cached bytes (now marked missing): fetch their frames again and read once more.
+  RETURN_IF_ERROR(m.EnsureReady(blob, first, last));
   return PreadFull(dev->fd(), out, offset, dev->path());
 }
 

@@ -187,6 +187,31 @@ TEST_F(CachePersistTest, DamagedCachedBytesAreDetectedAndFetchedAgain) {
   EXPECT_EQ(backend_->RequestCount(), 0u);
 }
 
+// One read checks the extents it holds whole with the bytes it read (no read of their own) and
+// those it holds in part with a read of the whole extent; damage in either kind is found, the
+// frame fetched again and the read answered with the right bytes.
+TEST_F(CachePersistTest, DamageInsideAndAtTheEdgeOfOneReadIsFetchedAgain) {
+  BuildSample();
+  FillAndClose();
+  const auto ext = Extents(0);
+  ASSERT_TRUE(FlipFileByte(RawPath(0), ext[2].raw_offset + 1));                // held whole
+  ASSERT_TRUE(FlipFileByte(RawPath(0), ext[3].raw_offset + ext[3].size - 1));  // held in part
+  backend_->ClearRequests();
+  uint64_t corrupt = observer_.corrupt;
+  auto cache = Open();
+  ASSERT_TRUE(cache) << cache.error().ToString();
+  uint64_t begin = ext[1].raw_offset;
+  uint64_t end = ext[3].raw_offset + 100;
+  EXPECT_TRUE(ReadMatches(**cache, 0, begin, end - begin));
+  EXPECT_EQ(observer_.corrupt, corrupt + 2);
+  EXPECT_EQ(backend_->RequestCount(), 2u);
+  EXPECT_TRUE(NoWrongBytesCached(0));
+  // Checked once per process: reading again costs neither a fetch nor a check failure.
+  EXPECT_TRUE(ReadMatches(**cache, 0, begin, end - begin));
+  EXPECT_EQ(observer_.corrupt, corrupt + 2);
+  EXPECT_EQ(backend_->RequestCount(), 2u);
+}
+
 // verify_cached = false trades the check for speed: the cache file is trusted as it is.
 TEST_F(CachePersistTest, WithoutVerifyCachedTheCacheFileIsTrusted) {
   BuildSample();
