@@ -121,6 +121,7 @@ int main(int argc, char** argv) {
     if (rate->count() == 0) config.prefetch_rate = from_file.prefetch_rate;
     config.merge_limit = from_file.merge_limit;
     config.verify_cached = from_file.verify_cached;
+    config.verify_ahead_bytes = from_file.verify_ahead_bytes;
     config.prefetch = from_file.prefetch;
     config.log_level = from_file.log_level;
     mount.blob_dir = from_file.mounts[0].blob_dir;

@@ -146,6 +146,7 @@ Status Daemon::AddMount(const MountConfig& config) {
   cache.dir = mc.cache_dir.empty() ? config_.cache_dir : mc.cache_dir;
   cache.merge_limit = config_.merge_limit;
   cache.verify_cached = config_.verify_cached;
+  cache.verify_ahead_bytes = config_.verify_ahead_bytes;
   TRY(m->fs, ImageFs::Open(mc.bootstrap, std::move(backend), cache, &metrics_));
   client::HeldConnection held;
   FuseOptions fo = FuseOptionsFor(mc.mountpoint, &held);

@@ -34,6 +34,9 @@ DaemonMetrics::DaemonMetrics() {
       Must(r.AddCounter("tessera_cache_miss_bytes_total", "Bytes of reads that fetched chunks."));
   corrupt_ = Must(r.AddCounter("tessera_chunk_corrupt_total",
                                "Chunks that failed their sha256 (never served)."));
+  verified_ahead_ =
+      Must(r.AddCounter("tessera_chunks_verified_ahead_total",
+                        "Cached chunks verified ahead of readers (in the background)."));
   extents_ready_ =
       Must(r.AddCounter("tessera_chunks_fetched_total", "Chunks (extents) written to the cache."));
   read_bytes_ = Must(r.AddCounter("tessera_read_bytes_total", "File bytes returned to readers."));

@@ -26,6 +26,7 @@ class DaemonMetrics final : public storage::CacheObserver,
   void CacheHit(uint64_t bytes) override;
   void CacheMiss(uint64_t bytes) override;
   void ChunkCorrupt() override { corrupt_->Inc(); }
+  void VerifiedAhead(uint64_t count) override { verified_ahead_->Inc(count); }
   void ExtentsReady(uint64_t count) override { extents_ready_->Inc(count); }
   void Evicted(uint64_t bytes) override { evicted_->Inc(bytes); }
   void Op(const char* name, std::chrono::nanoseconds latency, bool ok) override;
@@ -50,7 +51,7 @@ class DaemonMetrics final : public storage::CacheObserver,
   Counter *backend_requests_, *backend_bytes_, *backend_errors_;
   Histogram* backend_latency_;
   Counter *cache_hits_, *cache_misses_, *cache_hit_bytes_, *cache_miss_bytes_;
-  Counter *corrupt_, *extents_ready_, *read_bytes_, *evicted_;
+  Counter *corrupt_, *extents_ready_, *read_bytes_, *evicted_, *verified_ahead_;
   Gauge* cache_bytes_;
   Counter *registry_requests_, *registry_retries_, *registry_hedges_, *registry_hedges_won_;
   Counter *registry_failovers_, *registry_errors_;

@@ -77,6 +77,7 @@ Status LoadDaemonConfig(const std::string& path, DaemonConfig& c) {
     if (j.contains("cache")) {
       c.merge_limit = j["cache"].value("merge_limit", c.merge_limit);
       c.verify_cached = j["cache"].value("verify_cached", c.verify_cached);
+      c.verify_ahead_bytes = j["cache"].value("verify_ahead_bytes", c.verify_ahead_bytes);
     }
     if (j.contains("prefetch")) {
       const auto& p = j["prefetch"];

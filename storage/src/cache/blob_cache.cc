@@ -7,6 +7,7 @@
 #include <set>
 
 #include "cache/device_cache.h"
+#include "cache/verify_ahead.h"
 
 #include "tessera/storage/blob.h"
 #include "tessera/storage/cache.h"
@@ -54,10 +55,15 @@ struct BlobCache::Impl {
   Status FetchGroup(DeviceCache& dev, const std::vector<FrameKey>& group);
   bool FrameStored(const DeviceCache& dev, FrameKey key) const;
   Status StoreFrame(DeviceCache& dev, FrameKey key, std::span<const uint8_t> bytes);
+
+  std::unique_ptr<cache_internal::VerifyAhead> ahead;  // last: stopped before the rest goes
 };
 
 BlobCache::BlobCache(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-BlobCache::~BlobCache() { (void)Flush(); }
+BlobCache::~BlobCache() {
+  if (impl_->ahead) impl_->ahead->Stop();  // its last ClearReady is in the bitmap Flush writes
+  (void)Flush();
+}
 
 Result<std::unique_ptr<BlobCache>> BlobCache::Open(std::shared_ptr<const BootstrapTables> tables,
                                                    std::shared_ptr<BlobBackend> backend,
@@ -84,6 +90,18 @@ Result<std::unique_ptr<BlobCache>> BlobCache::Open(std::shared_ptr<const Bootstr
     auto dev = DeviceCache::Open(t, b, options.dir);
     if (!dev) return dev.error().Wrap("cache for blob " + info.IdHex());
     impl->devices.push_back(std::move(*dev));
+  }
+  if (options.verify_cached && options.verify_ahead_bytes > 0) {
+    std::vector<DeviceCache*> devices;
+    for (const auto& d : impl->devices) devices.push_back(d.get());
+    Impl* m = impl.get();
+    auto check = [m](DeviceCache& dev, uint32_t e, std::span<const uint8_t> bytes) {
+      bool ok = m->CheckBytes(dev, e, bytes);
+      if (ok) m->obs().VerifiedAhead(1);
+      return ok;
+    };
+    impl->ahead = std::make_unique<cache_internal::VerifyAhead>(*impl->tables, std::move(devices),
+                                                                options.verify_ahead_bytes, check);
   }
   return std::unique_ptr<BlobCache>(new BlobCache(std::move(impl)));
 }
@@ -292,6 +310,7 @@ Status BlobCache::ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out
   for (uint32_t e = first; e < last && all_ready; ++e) all_ready = dev->Ready(e);
   std::vector<uint32_t> deferred;
   RETURN_IF_ERROR(m.EnsureReady(blob, first, last, offset, out.size(), &deferred));
+  if (m.ahead) m.ahead->Note(blob, last, offset + out.size());
   if (all_ready) {
     m.obs().CacheHit(out.size());
   } else {

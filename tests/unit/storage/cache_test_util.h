@@ -275,12 +275,13 @@ class CountingObserver final : public CacheObserver {
     miss_bytes += bytes;
   }
   void ChunkCorrupt() override { ++corrupt; }
+  void VerifiedAhead(uint64_t count) override { verified_ahead += count; }
   void ExtentsReady(uint64_t count) override { extents_ready += count; }
   void Evicted(uint64_t bytes) override { evicted_bytes += bytes; }
 
   std::atomic<uint64_t> backend_ok{0}, backend_failed{0}, backend_bytes{0};
   std::atomic<uint64_t> hits{0}, hit_bytes{0}, misses{0}, miss_bytes{0};
-  std::atomic<uint64_t> corrupt{0}, extents_ready{0}, evicted_bytes{0};
+  std::atomic<uint64_t> corrupt{0}, extents_ready{0}, evicted_bytes{0}, verified_ahead{0};
 };
 
 inline Status FlipFileByte(const std::string& path, uint64_t offset, uint8_t mask = 0x01) {

@@ -48,6 +48,9 @@ struct DaemonConfig {
   // Backend reads of adjacent frames are merged up to this many compressed bytes.
   uint64_t merge_limit = 1u << 20;
   bool verify_cached = true;
+  // With verify_cached: cached chunks up to this many bytes past each read are verified in the
+  // background, ahead of a sequential reader (0: only on the read path).
+  uint64_t verify_ahead_bytes = 4u << 20;
   // Prefetch: the bootstrap's prefetch table and prefetch_files; prefetch_all pulls the rest.
   bool prefetch = true;
   bool prefetch_all = false;

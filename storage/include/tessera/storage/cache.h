@@ -6,7 +6,8 @@
 // bitmap persisted as <dir>/<blob id>.bitmap (with a fingerprint of the extent table and a
 // checksum; anything that does not match is discarded and rebuilt). A read of raw bytes:
 //   ready extents  -> pread from the cache file (verified once per process against the chunk
-//                     digest, so a damaged cache file is detected and re-fetched);
+//                     digest, so a damaged cache file is detected and re-fetched; a background
+//                     thread checks the extents just past each read, off the reader's path);
 //   missing ones   -> their frames are fetched from the backend (concurrent misses on one frame
 //                     share one request; adjacent frames are merged into one backend read up to
 //                     merge_limit), decompressed, every chunk verified, the extents written, then
@@ -48,6 +49,7 @@ class CacheObserver {
   virtual void CacheHit(uint64_t /*bytes*/) {}
   virtual void CacheMiss(uint64_t /*bytes*/) {}
   virtual void ChunkCorrupt() {}
+  virtual void VerifiedAhead(uint64_t /*extents*/) {}  // checked by the verify-ahead thread
   virtual void ExtentsReady(uint64_t /*count*/) {}
   virtual void Evicted(uint64_t /*bytes*/) {}
 };
@@ -56,6 +58,9 @@ struct CacheOptions {
   std::string dir;
   uint64_t merge_limit = 1u << 20;  // largest merged backend read (compressed bytes)
   bool verify_cached = true;        // check cached extents against their digest once
+  // With verify_cached: a background thread checks cached extents up to this many raw bytes past
+  // each read, in device order, so a sequential reader finds them verified (0: off).
+  uint64_t verify_ahead_bytes = 4u << 20;
 };
 
 struct CacheUsage {
