@@ -1,5 +1,7 @@
 // LocalSnapshotter's life cycle and its daemon health checks: a daemon that died is replaced
 // while containers run, not only when containerd next asks for mounts.
+#include <set>
+
 #include "local_snapshotter.h"
 #include "remote/detached.h"
 
@@ -45,11 +47,14 @@ void LocalSnapshotter::CheckDaemons() {
     logger_->Warn("health check: cannot list snapshots", {{"error", records.error().ToString()}});
     return;
   }
+  // One read of the mount table for all records.
+  const std::vector<std::string> listed = MountsUnder(layout_.SnapshotsDir());
+  const std::set<std::string> mounted(listed.begin(), listed.end());
   for (const Record& r : *records) {
     if (RemoteKindOfSnapshot(r.info.labels) != RemoteKind::kBootstrap) continue;
     const std::string dir = layout_.Dir(r.id);
     // Only images in use: containerd mounts them through Prepare/View, which serves them.
-    if (!IsMountPoint(TesseradManager::Mountpoint(dir))) continue;
+    if (!mounted.count(TesseradManager::Mountpoint(dir))) continue;
     auto image = r.info.labels.find(kLabelRemoteImage);
     if (image == r.info.labels.end()) continue;
     Status st = remote_->EnsureServed(dir, image->second);

@@ -146,6 +146,15 @@ int DaemonRegistryTest::StartImageDaemon(const std::string& ref, std::vector<std
   return code ? *code : -2;
 }
 
+void DaemonRegistryTest::StartApiDaemon() {
+  ChildProcess::Options o;
+  o.argv = {BinPath("tesserad"), "--apisock", sock_, "--cache-dir", cache_, "--log-level", "info"};
+  o.stderr_path = Path("tesserad.log");
+  auto child = ChildProcess::Spawn(o);
+  ASSERT_TRUE(child) << child.error().ToString();
+  daemon_.emplace(std::move(*child));
+}
+
 std::string DaemonRegistryTest::DaemonLog() const {
   auto bytes = ReadFile(Path("tesserad.log"));
   return bytes ? std::string(bytes->begin(), bytes->end()) : "";

@@ -31,6 +31,8 @@ class DaemonRegistryTest : public DaemonTest {
   // the daemon to exit; returns its exit code if it exited, -1 if it mounted.
   int StartImageDaemon(const std::string& ref, std::vector<std::string> extra,
                        bool expect_mount = true);
+  // Starts an API-only tesserad (--apisock sock_, --cache-dir cache_); mounts come through the API.
+  void StartApiDaemon();
   std::string DaemonLog() const;
   // Metric value from the API (0 when absent).
   double Metric(const std::string& name);

@@ -36,12 +36,7 @@ TEST_F(DaemonRegistryTest, RemovingAMountCollectsOnlyUnsharedCacheFiles) {
   ASSERT_NO_FATAL_FAILURE(StartRegistry());
   const std::string ref_a = PushImage(a, "tessera/gc-a", "v1");
   const std::string ref_b = PushImage(b, "tessera/gc-b", "v1");
-  ChildProcess::Options o;
-  o.argv = {BinPath("tesserad"), "--apisock", sock_, "--cache-dir", cache_, "--log-level", "info"};
-  o.stderr_path = Path("tesserad.log");
-  auto child = ChildProcess::Spawn(o);
-  ASSERT_TRUE(child);
-  daemon_.emplace(std::move(*child));
+  ASSERT_NO_FATAL_FAILURE(StartApiDaemon());
   ApiClient api(ApiClientOptions{.socket_path = sock_});
   ASSERT_TRUE(api.WaitUntilRunning(std::chrono::seconds(10)));
   // Image a twice (a1, a2), image b once, all in the daemon's one cache directory.

@@ -212,12 +212,7 @@ TEST_F(DaemonRegistryTest, MountsAnImageThroughTheApi) {
   ASSERT_NO_FATAL_FAILURE(StartRegistry());
   std::string ref = PushImage(src, "tessera/api", "v1");
   // A daemon with only the API, then a mount request naming the image.
-  ChildProcess::Options o;
-  o.argv = {BinPath("tesserad"), "--apisock", sock_, "--cache-dir", cache_, "--log-level", "info"};
-  o.stderr_path = Path("tesserad.log");
-  auto child = ChildProcess::Spawn(o);
-  ASSERT_TRUE(child);
-  daemon_.emplace(std::move(*child));
+  ASSERT_NO_FATAL_FAILURE(StartApiDaemon());
   std::string body = R"({"mountpoint": ")" + mnt_ + R"(", "image": ")" + ref +
                      R"(", "registry": {"scheme": "http", "timeout_ms": 5000}})";
   Result<HttpResponse> r = MakeError(ErrorCode::kUnavailable, "not tried");

@@ -19,6 +19,7 @@
 
 #include "support/containerd_server.h"
 #include "support/cri/cri_client.h"
+#include "support/minbase_registry.h"
 #include "support/registry_server.h"
 #include "support/test_env.h"
 #include "support/test_image.h"
@@ -63,19 +64,10 @@ class SnapshotterCriTest : public ::testing::Test {
       if (MissingProgram(p)) return;  // SetUp skips
     }
     if (::geteuid() != 0) return;
-    auto image = test::MinbaseImage();
-    ASSERT_TRUE(image.has_value()) << image.error().ToString();
-    image_ = new test::TestImage(*image);
-    auto registry = test::RegistryServer::Start();
-    ASSERT_TRUE(registry.has_value()) << registry.error().ToString();
-    registry_ = registry->release();
-    Status pushed = registry_->PushLayout(image_->layout_dir, image_->tag, "minbase:oci");
-    ASSERT_TRUE(pushed.has_value()) << pushed.error().ToString();
-    std::vector<std::string> convert = {
-        BinPath("tessera-image"),           "convert",  "--plain-http", "--source",
-        registry_->host() + "/minbase:oci", "--target", TesseraRef()};
-    auto r = RunCapture(convert);
-    ASSERT_TRUE(r.has_value() && r->exit_code == 0) << (r ? Describe(convert, *r) : "");
+    auto minbase = test::StartMinbaseRegistry();
+    ASSERT_TRUE(minbase.has_value()) << minbase.error().ToString();
+    image_ = new test::TestImage(minbase->image);
+    registry_ = minbase->registry.release();
   }
   static void TearDownTestSuite() {
     delete registry_;

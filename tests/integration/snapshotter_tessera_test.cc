@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "support/containerd_server.h"
+#include "support/minbase_registry.h"
 #include "support/registry_server.h"
 #include "support/test_env.h"
 #include "support/test_image.h"
@@ -93,31 +94,18 @@ class SnapshotterTesseraTest : public ::testing::TestWithParam<std::string> {
       if (MissingProgram(p)) return;  // SetUp skips
     }
     if (::geteuid() != 0) return;
-    auto image = test::MinbaseImage();
-    ASSERT_TRUE(image.has_value()) << image.error().ToString();
-    image_ = new test::TestImage(*image);
-    auto registry = test::RegistryServer::Start();
-    ASSERT_TRUE(registry.has_value()) << registry.error().ToString();
-    registry_ = registry->release();
-    Status pushed = registry_->PushLayout(image_->layout_dir, image_->tag, "minbase:oci");
-    ASSERT_TRUE(pushed.has_value()) << pushed.error().ToString();
+    auto minbase = test::StartMinbaseRegistry();
+    ASSERT_TRUE(minbase.has_value()) << minbase.error().ToString();
+    image_ = new test::TestImage(minbase->image);
+    registry_ = minbase->registry.release();
     auto work = TempDir::Create("tessera-oci2");
     ASSERT_TRUE(work.has_value());
     Status cut = TruncateLayout(image_->layout_dir, image_->tag, 2, work->path() + "/layout");
     ASSERT_TRUE(cut.has_value()) << cut.error().ToString();
-    pushed = registry_->PushLayout(work->path() + "/layout", "latest", "minbase:oci2");
+    Status pushed = registry_->PushLayout(work->path() + "/layout", "latest", "minbase:oci2");
     ASSERT_TRUE(pushed.has_value()) << pushed.error().ToString();
-    for (auto [source, target] : {std::pair{OciRef(), TesseraRef()}, {Oci2Ref(), Tessera2Ref()}}) {
-      std::vector<std::string> convert = {BinPath("tessera-image"),
-                                          "convert",
-                                          "--plain-http",
-                                          "--source",
-                                          source,
-                                          "--target",
-                                          target};
-      auto r = RunCapture(convert);
-      ASSERT_TRUE(r.has_value() && r->exit_code == 0) << (r ? Describe(convert, *r) : "");
-    }
+    Status converted = test::ConvertImage(Oci2Ref(), Tessera2Ref());
+    ASSERT_TRUE(converted.has_value()) << converted.error().ToString();
   }
   static void TearDownTestSuite() {
     delete registry_;
