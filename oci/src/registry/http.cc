@@ -103,6 +103,10 @@ size_t OnRead(char* buffer, size_t size, size_t n, void* user) {
 int OnProgress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
   auto* t = static_cast<Transfer*>(user);
   const HttpRequest& r = *t->request;
+  // The caller's cancel wins over a stall noticed in the same (possibly late) callback: curl calls
+  // this about once a second when no data flows, so both can be due at once.
+  if (r.abort && r.abort->load()) return 1;
+  if (r.control.cancel && r.control.cancel->load()) return 1;
   auto now = std::chrono::steady_clock::now();
   if (dlnow + ulnow != t->last_bytes) {
     t->last_bytes = dlnow + ulnow;
@@ -111,9 +115,7 @@ int OnProgress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t 
     t->stalled = true;
     return 1;
   }
-  if (r.abort && r.abort->load()) return 1;
-  if (r.control.cancel && r.control.cancel->load()) return 1;
-  if (r.control.deadline && std::chrono::steady_clock::now() >= *r.control.deadline) return 1;
+  if (r.control.deadline && now >= *r.control.deadline) return 1;
   return 0;
 }
 
