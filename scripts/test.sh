@@ -49,7 +49,7 @@ run_ctest unit --test-dir build-asan -L unit -j2
 run_ctest integration --test-dir build -LE unit
 # The daemon itself under ASan/UBSan: the FUSE tests again with build-asan's tesserad.
 TESSERA_BIN_DIR="$PWD/build-asan/bin" run_ctest daemon-asan --test-dir build \
-  -R 'DaemonTest\.(ConcurrentReadersGetExactBytes|ServesTreeColdAndWarm|CorruptChunk.*|RestartReads.*)|DaemonTakeoverTest\.'
+  -R 'DaemonTest\.(ConcurrentReadersGetExactBytes|ServesTreeColdAndWarm|CorruptChunk.*|RestartReads.*)|DaemonTakeoverTest\.|DaemonPushTest\.'
 
 echo "== fuzz"
 if FUZZ_SECONDS="${FUZZ_SECONDS:-60}" bash scripts/fuzz.sh; then

@@ -122,6 +122,8 @@ int main(int argc, char** argv) {
     config.merge_limit = from_file.merge_limit;
     config.verify_cached = from_file.verify_cached;
     config.verify_ahead_bytes = from_file.verify_ahead_bytes;
+    config.push_ahead_bytes = from_file.push_ahead_bytes;
+    config.push_max_file_bytes = from_file.push_max_file_bytes;
     config.prefetch = from_file.prefetch;
     config.log_level = from_file.log_level;
     mount.blob_dir = from_file.mounts[0].blob_dir;

@@ -23,6 +23,9 @@ FuseOptions Daemon::FuseOptionsFor(const std::string& mountpoint, client::HeldCo
   FuseOptions fo;
   fo.mountpoint = mountpoint;
   fo.threads = config_.threads;
+  fo.push.window_bytes = config_.push_ahead_bytes;
+  fo.push.max_file_bytes = config_.push_max_file_bytes;
+  fo.push.initial_window_bytes = std::min<uint64_t>(config_.push_max_file_bytes, 128u << 10);
   if (!supervisor_) return fo;
   auto fetched = client::FetchHeldConnection(config_.supervisor, mountpoint);
   if (!fetched) {

@@ -31,6 +31,10 @@ class DaemonMetrics final : public storage::CacheObserver,
   void Evicted(uint64_t bytes) override { evicted_->Inc(bytes); }
   void Op(const char* name, std::chrono::nanoseconds latency, bool ok) override;
   void BytesRead(uint64_t bytes) override { read_bytes_->Inc(bytes); }
+  void Pushed(uint64_t bytes) override {
+    pushed_files_->Inc();
+    pushed_bytes_->Inc(bytes);
+  }
   void OnRegistryEvent(storage::RegistryEvent event) override;
 
   void SetCacheBytes(uint64_t bytes) { cache_bytes_->Set(static_cast<int64_t>(bytes)); }
@@ -52,6 +56,7 @@ class DaemonMetrics final : public storage::CacheObserver,
   Histogram* backend_latency_;
   Counter *cache_hits_, *cache_misses_, *cache_hit_bytes_, *cache_miss_bytes_;
   Counter *corrupt_, *extents_ready_, *read_bytes_, *evicted_, *verified_ahead_;
+  Counter *pushed_files_, *pushed_bytes_;
   Gauge* cache_bytes_;
   Counter *registry_requests_, *registry_retries_, *registry_hedges_, *registry_hedges_won_;
   Counter *registry_failovers_, *registry_errors_;

@@ -79,6 +79,10 @@ Status LoadDaemonConfig(const std::string& path, DaemonConfig& c) {
       c.verify_cached = j["cache"].value("verify_cached", c.verify_cached);
       c.verify_ahead_bytes = j["cache"].value("verify_ahead_bytes", c.verify_ahead_bytes);
     }
+    if (j.contains("fuse")) {
+      c.push_ahead_bytes = j["fuse"].value("push_ahead_bytes", c.push_ahead_bytes);
+      c.push_max_file_bytes = j["fuse"].value("push_max_file_bytes", c.push_max_file_bytes);
+    }
     if (j.contains("prefetch")) {
       const auto& p = j["prefetch"];
       c.prefetch = p.value("enable", c.prefetch);

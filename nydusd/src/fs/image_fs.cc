@@ -37,6 +37,22 @@ class CachedDevice final : public ByteSource {
   uint64_t size_;
 };
 
+// The same device for speculative reads: cached bytes only, never a backend read.
+class CachedOnlyDevice final : public ByteSource {
+ public:
+  CachedOnlyDevice(storage::BlobCache& cache, uint32_t blob, uint64_t size)
+      : cache_(cache), blob_(blob), size_(size) {}
+  uint64_t Size() const override { return size_; }
+  Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
+    return cache_.ReadRawCached(blob_, offset, out);
+  }
+
+ private:
+  storage::BlobCache& cache_;
+  uint32_t blob_;
+  uint64_t size_;
+};
+
 }  // namespace
 
 ImageFs::ImageFs(std::string bootstrap, MappedRegion region, erofs::Reader reader)
@@ -63,6 +79,9 @@ Result<std::unique_ptr<ImageFs>> ImageFs::Open(const std::string& bootstrap,
     fs->devices_.push_back(
         std::make_unique<CachedDevice>(*fs->cache_, b, tables->blobs[b].raw_size));
     fs->device_ptrs_.push_back(fs->devices_.back().get());
+    fs->devices_.push_back(
+        std::make_unique<CachedOnlyDevice>(*fs->cache_, b, tables->blobs[b].raw_size));
+    fs->cached_ptrs_.push_back(fs->devices_.back().get());
   }
   return fs;
 }

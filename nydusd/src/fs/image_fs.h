@@ -57,6 +57,10 @@ class ImageFs {
   Result<size_t> Read(uint64_t nid, uint64_t offset, std::span<uint8_t> out) const {
     return reader_.Read(nid, offset, out, device_ptrs_);
   }
+  // The same bytes only if they are all in the cache (verified as for Read); never fetches.
+  Result<size_t> ReadCached(uint64_t nid, uint64_t offset, std::span<uint8_t> out) const {
+    return reader_.Read(nid, offset, out, cached_ptrs_);
+  }
   FsStats StatFs() const;
 
   const erofs::Reader& reader() const { return reader_; }
@@ -74,7 +78,8 @@ class ImageFs {
   std::unique_ptr<storage::BlobCache> cache_;
   std::vector<std::unique_ptr<ByteSource>> devices_;
   std::vector<const ByteSource*> device_ptrs_;
-  mutable std::mutex dir_mu_;  // guards dir_cache_
+  std::vector<const ByteSource*> cached_ptrs_;  // the same devices, cached bytes only
+  mutable std::mutex dir_mu_;                   // guards dir_cache_
   mutable std::list<std::pair<uint64_t, std::shared_ptr<const std::vector<erofs::DirEntry>>>>
       dir_cache_;
 };

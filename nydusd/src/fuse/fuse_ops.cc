@@ -25,9 +25,7 @@ uint64_t NidOf(const FuseServer::State& s, fuse_ino_t ino) {
   return ino == kRootId ? s.fs->root_nid() : ino - 2;
 }
 
-fuse_ino_t InoOf(const FuseServer::State& s, uint64_t nid) {
-  return nid == s.fs->root_nid() ? kRootId : nid + 2;
-}
+fuse_ino_t InoOf(const FuseServer::State& s, uint64_t nid) { return InoOfNid(s, nid); }
 
 // EROFS dirent file types (§5) to the d_type values in st_mode form.
 mode_t ModeOfType(erofs::FileType type) {
@@ -157,6 +155,8 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fi
   if (!n) return ReplyError(req, t, n.error());
   if (s.observer) s.observer->BytesRead(*n);
   fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), *n);
+  // After the reply: the reader goes on while the files it will probably read next are pushed.
+  if (off == 0 && s.push) PushFollowing(s, NidOf(s, ino));
 }
 
 void OpenDir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {
@@ -176,6 +176,7 @@ void ReadDirCommon(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, bool 
   OpTimer t(s, plus ? "readdirplus" : "readdir");
   auto entries = s.fs->ReadDirCached(NidOf(s, ino));
   if (!entries) return ReplyError(req, t, entries.error());
+  if (off == 0 && s.push) s.push->Listed(NidOf(s, ino), *entries);
   std::vector<char> buf(size);
   size_t used = 0;
   const std::vector<erofs::DirEntry>& list = **entries;

@@ -5,6 +5,7 @@
 #include <fuse_lowlevel.h>
 #include <linux/fuse.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -43,6 +44,12 @@ Result<std::unique_ptr<FuseServer>> FuseServer::Mount(const ImageFs& fs, const F
   st.observer = observer;
   st.logger = logger;
   st.timeout = options.timeout_seconds;
+  if (options.push.window_bytes > 0) {
+    st.push = std::make_unique<PushPlanner>(options.push, [&fs](uint64_t nid) {
+      auto inode = fs.GetAttr(nid);
+      return inode && S_ISREG(inode->mode) ? std::optional<uint64_t>(inode->size) : std::nullopt;
+    });
+  }
   st.session = NewSession(st, options);
   if (st.session == nullptr) return MakeError(ErrorCode::kIo, "fuse: cannot create a session");
   std::string target = options.mountpoint;

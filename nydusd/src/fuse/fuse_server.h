@@ -22,6 +22,7 @@
 #include <string>
 
 #include "fs/image_fs.h"
+#include "fs/push_planner.h"
 
 #include "tessera/common/logging.h"
 
@@ -33,6 +34,7 @@ class FuseObserver {
   virtual ~FuseObserver() = default;
   virtual void Op(const char* /*name*/, std::chrono::nanoseconds /*latency*/, bool /*ok*/) {}
   virtual void BytesRead(uint64_t /*bytes*/) {}
+  virtual void Pushed(uint64_t /*bytes*/) {}  // one file's bytes stored into the page cache
 };
 
 struct FuseOptions {
@@ -41,6 +43,9 @@ struct FuseOptions {
   double timeout_seconds = 86400;  // entry and attribute cache lifetime
   bool allow_other = true;         // let every user (containers) read the mount
   std::string fsname = "tessera";
+  // Pushing the next small cached files of a directory into the page cache after a read
+  // (fs/push_planner.h); push.window_bytes 0 turns it off.
+  PushOptions push;
   // Take over a live connection instead of mounting: a descriptor of it (the server keeps a
   // duplicate) and the INIT request the kernel opened it with.
   int takeover_fd = -1;

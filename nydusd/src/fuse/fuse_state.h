@@ -1,6 +1,9 @@
 // State shared by FuseServer and the low-level callbacks (private).
 #pragma once
 
+#include <memory>
+
+#include "fs/push_planner.h"
 #include "fuse/fuse_server.h"
 
 struct fuse_lowlevel_ops;
@@ -15,7 +18,17 @@ struct FuseServer::State {
   bool no_open = false;     // kernel supports skipping FUSE_OPEN
   bool no_opendir = false;  // ... and FUSE_OPENDIR
   struct fuse_session* session = nullptr;
+  std::unique_ptr<PushPlanner> push;  // null: pushing off
 };
+
+// Node ids: 1 for the root, nid + 2 otherwise (fuse_server.h).
+inline uint64_t InoOfNid(const FuseServer::State& s, uint64_t nid) {
+  return nid == s.fs->root_nid() ? 1 : nid + 2;
+}
+
+// After the first read of file `nid`: pushes the cached bytes of the small files that follow it
+// in its directory into the kernel's page cache (FUSE_NOTIFY_STORE), as PushPlanner decides.
+void PushFollowing(FuseServer::State& s, uint64_t nid);
 
 // The operation table (a constant).
 const struct fuse_lowlevel_ops* FuseOps();

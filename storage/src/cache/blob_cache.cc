@@ -6,8 +6,7 @@
 #include <map>
 #include <set>
 
-#include "cache/device_cache.h"
-#include "cache/verify_ahead.h"
+#include "cache/blob_cache_impl.h"
 
 #include "tessera/storage/blob.h"
 #include "tessera/storage/cache.h"
@@ -15,49 +14,6 @@
 namespace tessera::storage {
 
 using cache_internal::DeviceCache;
-
-namespace {
-
-// A frame of a blob: (blob index, frame index within the blob).
-using FrameKey = std::pair<uint32_t, uint32_t>;
-
-}  // namespace
-
-struct BlobCache::Impl {
-  std::shared_ptr<const BootstrapTables> tables;
-  std::shared_ptr<BlobBackend> backend;
-  CacheOptions options;
-  CacheObserver* observer;
-  CacheObserver null_observer;
-  std::vector<std::unique_ptr<DeviceCache>> devices;  // null for devices without data
-  std::vector<uint32_t> blob_of_chunk;
-  std::vector<std::vector<uint32_t>> chunks_of_frame;  // global frame -> global chunks
-
-  std::mutex mu;  // guards in_flight, bad_chunks; taken before a DeviceCache's bit lock
-  // Per device: a fetch stores into the device its caller reads (whose evict lock it holds), so
-  // a reader of another device placing the same chunk cannot wait for it.
-  std::map<std::pair<const DeviceCache*, FrameKey>, std::shared_future<Status>> in_flight;
-  std::map<uint32_t, Error> bad_chunks;  // last verification failure per global chunk
-
-  CacheObserver& obs() { return observer != nullptr ? *observer : null_observer; }
-  const FrameEntry& Frame(FrameKey k) const {
-    return tables->frames[tables->blobs[k.first].first_frame + k.second];
-  }
-
-  // Makes extents [first, last) of device `blob` ready. With `deferred`, ready extents still to
-  // be verified that lie wholly inside [offset, offset + length) are not read here but listed,
-  // for CheckBytes on the bytes the caller reads anyway (one read of the cache file, not two).
-  Status EnsureReady(uint32_t blob, uint32_t first, uint32_t last, uint64_t offset = 0,
-                     uint64_t length = 0, std::vector<uint32_t>* deferred = nullptr);
-  bool CheckCached(DeviceCache& dev, uint32_t e);
-  bool CheckBytes(DeviceCache& dev, uint32_t e, std::span<const uint8_t> bytes);
-  Status FetchFrames(DeviceCache& dev, const std::vector<FrameKey>& frames);
-  Status FetchGroup(DeviceCache& dev, const std::vector<FrameKey>& group);
-  bool FrameStored(const DeviceCache& dev, FrameKey key) const;
-  Status StoreFrame(DeviceCache& dev, FrameKey key, std::span<const uint8_t> bytes);
-
-  std::unique_ptr<cache_internal::VerifyAhead> ahead;  // last: stopped before the rest goes
-};
 
 BlobCache::BlobCache(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 BlobCache::~BlobCache() {
@@ -139,7 +95,7 @@ bool BlobCache::Impl::CheckBytes(DeviceCache& dev, uint32_t e, std::span<const u
 }
 
 Status BlobCache::Impl::EnsureReady(uint32_t blob, uint32_t first, uint32_t last, uint64_t offset,
-                                    uint64_t length, std::vector<uint32_t>* deferred) {
+                                    uint64_t length, std::vector<uint32_t>* deferred, bool fetch) {
   DeviceCache& dev = *devices[blob];
   std::set<FrameKey> missing;
   for (uint32_t e = first; e < last; ++e) {
@@ -160,6 +116,11 @@ Status BlobCache::Impl::EnsureReady(uint32_t blob, uint32_t first, uint32_t last
     missing.insert({owner, tables->chunks[chunk].frame});
   }
   if (missing.empty()) return Ok();
+  if (!fetch) {
+    return MakeError(ErrorCode::kUnavailable, "cache: device " + std::to_string(blob) +
+                                                  " extents " + std::to_string(first) + ".." +
+                                                  std::to_string(last) + " not all cached");
+  }
   RETURN_IF_ERROR(FetchFrames(dev, std::vector<FrameKey>(missing.begin(), missing.end())));
   for (uint32_t e = first; e < last; ++e) {
     if (dev.Ready(e)) continue;
@@ -293,7 +254,15 @@ Status BlobCache::Impl::FetchGroup(DeviceCache& dev, const std::vector<FrameKey>
 }
 
 Status BlobCache::ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out) {
-  Impl& m = *impl_;
+  return impl_->Read(blob, offset, out, true);
+}
+
+Status BlobCache::ReadRawCached(uint32_t blob, uint64_t offset, std::span<uint8_t> out) {
+  return impl_->Read(blob, offset, out, false);
+}
+
+Status BlobCache::Impl::Read(uint32_t blob, uint64_t offset, std::span<uint8_t> out, bool fetch) {
+  Impl& m = *this;
   if (blob >= m.devices.size()) {
     return MakeError(ErrorCode::kOutOfRange, "cache: no device " + std::to_string(blob));
   }
@@ -305,11 +274,15 @@ Status BlobCache::ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out
   if (out.empty()) return Ok();
   std::shared_lock<std::shared_mutex> evict_guard(dev->evict_mutex());
   auto [first, last] = dev->Overlapping(offset, out.size());
-  dev->MarkUsed(first, last);
   bool all_ready = true;
   for (uint32_t e = first; e < last && all_ready; ++e) all_ready = dev->Ready(e);
+  if (!all_ready && !fetch) {
+    return MakeError(ErrorCode::kUnavailable, "cache: device " + std::to_string(blob) + " at " +
+                                                  std::to_string(offset) + ": not all cached");
+  }
+  dev->MarkUsed(first, last);
   std::vector<uint32_t> deferred;
-  RETURN_IF_ERROR(m.EnsureReady(blob, first, last, offset, out.size(), &deferred));
+  RETURN_IF_ERROR(m.EnsureReady(blob, first, last, offset, out.size(), &deferred, fetch));
   if (m.ahead) m.ahead->Note(blob, last, offset + out.size());
   if (all_ready) {
     m.obs().CacheHit(out.size());
@@ -323,6 +296,11 @@ Status BlobCache::ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out
     if (!m.CheckBytes(*dev, e, out.subspan(ext.raw_offset - offset, ext.size))) damaged = true;
   }
   if (!damaged) return Ok();
+  if (!fetch) {
+    return MakeError(ErrorCode::kUnavailable, "cache: device " + std::to_string(blob) + " at " +
+                                                  std::to_string(offset) +
+                                                  ": damaged cached extents dropped");
+  }
   // Damaged cached bytes (now marked missing): fetch their frames again and read once more.
   RETURN_IF_ERROR(m.EnsureReady(blob, first, last));
   return PreadFull(dev->fd(), out, offset, dev->path());
@@ -334,60 +312,6 @@ Status BlobCache::Fetch(uint32_t blob, uint64_t offset, uint64_t length) {
   std::shared_lock<std::shared_mutex> evict_guard(m.devices[blob]->evict_mutex());
   auto [first, last] = m.devices[blob]->Overlapping(offset, length);
   return m.EnsureReady(blob, first, last);
-}
-
-Status BlobCache::Flush() {
-  Status result;
-  for (auto& dev : impl_->devices) {
-    if (!dev) continue;
-    Status st = dev->Persist();
-    if (!st && result) result = st;
-  }
-  return result;
-}
-
-CacheUsage BlobCache::Usage() const {
-  CacheUsage u;
-  for (const auto& dev : impl_->devices) {
-    if (!dev) continue;
-    u.extents_total += dev->extents().size();
-    u.extents_ready += dev->ReadyCount();
-    for (uint32_t e = 0; e < dev->extents().size(); ++e) {
-      u.bytes_total += dev->extents()[e].size;
-      if (dev->Ready(e)) u.bytes_ready += dev->extents()[e].size;
-    }
-  }
-  return u;
-}
-
-uint64_t BlobCache::EvictCold(uint64_t bytes) {
-  constexpr uint64_t kBlock = kBlockSize;
-  uint64_t freed = 0;
-  for (auto& dev : impl_->devices) {
-    if (!dev) continue;
-    std::unique_lock<std::shared_mutex> lock(dev->evict_mutex());
-    for (uint32_t e = 0; e < dev->extents().size() && freed < bytes; ++e) {
-      if (!dev->Ready(e) || dev->TestAndClearUsed(e)) continue;
-      const ExtentEntry& ext = dev->extents()[e];
-      uint64_t lo = ext.raw_offset / kBlock * kBlock;
-      uint64_t hi = (ext.raw_offset + ext.size + kBlock - 1) / kBlock * kBlock;
-      // Every extent sharing those blocks loses its bytes too.
-      auto [first, last] = dev->Overlapping(lo, hi - lo);
-      for (uint32_t x = first; x < last; ++x) dev->ClearReady(x);
-      if (::fallocate(dev->fd(), FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(lo),
-                      static_cast<off_t>(hi - lo)) == 0) {
-        freed += hi - lo;
-      }
-    }
-  }
-  impl_->obs().Evicted(freed);
-  return freed;
-}
-
-std::vector<std::string> BlobCache::CacheFiles() const {
-  std::vector<std::string> out;
-  for (const auto& dev : impl_->devices) out.push_back(dev ? dev->path() : "");
-  return out;
 }
 
 }  // namespace tessera::storage

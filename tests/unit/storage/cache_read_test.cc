@@ -323,5 +323,46 @@ TEST_F(CacheReadTest, FetchMakesARangeReadyWithoutReadingIt) {
   EXPECT_EQ(observer_.hits, 1u);
 }
 
+TEST_F(CacheReadTest, ReadRawCachedNeverFetchesAndDropsDamagedBytes) {
+  BuildStandard(Layout::kAligned);
+  auto cache = Open();
+  ASSERT_TRUE(cache) << cache.error().ToString();
+  const ExtentEntry& e = Extents(0)[3];
+  std::vector<uint8_t> out(e.size);
+  Status cold = (*cache)->ReadRawCached(0, e.raw_offset, out);
+  ASSERT_FALSE(cold);
+  EXPECT_EQ(cold.error().code, ErrorCode::kUnavailable) << Describe(cold);
+  EXPECT_EQ(backend_->RequestCount(), 0u);
+  EXPECT_EQ(observer_.hits + observer_.misses, 0u);
+  ASSERT_TRUE(ReadMatches(**cache, 0, e.raw_offset, e.size));
+  size_t requests = backend_->RequestCount();
+  ASSERT_TRUE((*cache)->ReadRawCached(0, e.raw_offset, out));
+  EXPECT_TRUE(std::equal(out.begin(), out.end(), image_.raw[0].begin() + e.raw_offset));
+  // Partly cached ranges are refused whole (extent 4 is not cached).
+  std::vector<uint8_t> wider(Extents(0)[4].raw_offset + 1 - e.raw_offset);
+  EXPECT_FALSE((*cache)->ReadRawCached(0, e.raw_offset, wider));
+  EXPECT_EQ(backend_->RequestCount(), requests);
+  ASSERT_TRUE((*cache)->Flush());
+  cache->reset();
+
+  // Damaged on disk: a new process's first cached read checks the digest, refuses the bytes and
+  // forgets the extent, still without a backend read; a normal read then fetches it again.
+  auto raw = ReadFile(RawPath(0));
+  ASSERT_TRUE(raw);
+  (*raw)[e.raw_offset + 7] ^= 0x01;
+  ASSERT_TRUE(WriteFile(RawPath(0), *raw));
+  auto reopened = Open({.verify_ahead_bytes = 0});
+  ASSERT_TRUE(reopened) << reopened.error().ToString();
+  backend_->ClearRequests();
+  Status bad = (*reopened)->ReadRawCached(0, e.raw_offset, out);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code, ErrorCode::kUnavailable) << Describe(bad);
+  EXPECT_EQ(observer_.corrupt, 1u);
+  EXPECT_EQ(backend_->RequestCount(), 0u);
+  EXPECT_FALSE((*reopened)->ReadRawCached(0, e.raw_offset, out)) << "the extent is not ready now";
+  EXPECT_TRUE(ReadMatches(**reopened, 0, e.raw_offset, e.size));
+  EXPECT_GT(backend_->RequestCount(), 0u);
+}
+
 }  // namespace
 }  // namespace tessera::storage::cache_test

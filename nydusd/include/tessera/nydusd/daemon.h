@@ -51,6 +51,11 @@ struct DaemonConfig {
   // With verify_cached: cached chunks up to this many bytes past each read are verified in the
   // background, ahead of a sequential reader (0: only on the read path).
   uint64_t verify_ahead_bytes = 4u << 20;
+  // After the first read of a file, the next small cached files of its directory (up to
+  // push_max_file_bytes each) are stored into the kernel's page cache, up to this many bytes
+  // ahead of the reader (0 = off); see nydusd/src/fs/push_planner.h.
+  uint64_t push_ahead_bytes = 1u << 20;
+  uint64_t push_max_file_bytes = 128u << 10;
   // Prefetch: the bootstrap's prefetch table and prefetch_files; prefetch_all pulls the rest.
   bool prefetch = true;
   bool prefetch_all = false;

@@ -80,6 +80,9 @@ class BlobCache {
 
   // Raw-device bytes of device `blob` (0-based blob index) at offset.
   Status ReadRaw(uint32_t blob, uint64_t offset, std::span<uint8_t> out);
+  // The same bytes only if every extent is cached: never reads the backend (kUnavailable
+  // otherwise). Cached extents are verified as for ReadRaw; a damaged one is dropped.
+  Status ReadRawCached(uint32_t blob, uint64_t offset, std::span<uint8_t> out);
   // Makes [offset, offset + length) of a device ready without copying it anywhere.
   Status Fetch(uint32_t blob, uint64_t offset, uint64_t length);
   // Persists the ready bitmaps (after syncing the cache files).
