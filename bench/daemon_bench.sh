@@ -4,6 +4,9 @@
 #   bench/daemon_bench.sh [TREE]     default: $TESSERA_ROOTFS if set, else /usr/share
 #   ROUNDS=N (default 3)             rounds; each round measures every workload on every contender
 #   RANDOM_READS=N (default 2000)    4 KiB preads in the largest file
+#   FUSE_URING=0                     leave the fuse module's enable_uring as it is (default: turn
+#                                    it on for the run and back afterwards, so tesserad serves
+#                                    over io_uring; tesserad-devfuse then shows /dev/fuse)
 #   TESSERAD_ARGS="..."              extra tesserad arguments for both daemons, e.g.
 #                                    "--threads 8" or "--config FILE" (A/B experiments)
 # Needs root (mounts, drop_caches), squashfuse_ll and mksquashfs. Prints figures; asserts nothing.
@@ -13,6 +16,7 @@
 #   erofs        kernel EROFS: bootstrap + `tessera-image export` raw devices, file-backed mount(2)
 #   tesserad-warm  tesserad over a cache dir fully populated beforehand (--prefetch-all)
 #   tesserad-cold  tesserad over an empty cache dir, localfs backend
+#   tesserad-devfuse  as tesserad-warm (a copy of its cache) but through /dev/fuse, not io_uring
 #   squashfuse   squashfuse_ll on `mksquashfs -comp zstd` of the tree
 # Workloads: walk (find -printf '%s %m'), readall (tar cf - | wc -c), rand4k (preads at random
 # 4 KiB-aligned offsets of the largest file, fixed seed). Each one is measured "cold" (sync +
@@ -39,6 +43,14 @@ revision=$(git rev-parse --short HEAD 2>/dev/null || echo '?')
 dirty=$(git status --porcelain -- common erofs storage nydusd builder 2>/dev/null | wc -l)
 [ "$dirty" = 0 ] || revision="$revision + $dirty uncommitted files in common/ erofs/ storage/ nydusd/ builder/"
 
+uring_param=/sys/module/fuse/parameters/enable_uring
+uring_saved=""
+if [ "${FUSE_URING:-1}" = 1 ] && [ -w "$uring_param" ]; then
+  uring_saved=$(cat "$uring_param")
+  echo Y >"$uring_param"
+fi
+uring_state=$(cat "$uring_param" 2>/dev/null || echo "absent")
+
 work=$(mktemp -d /tmp/tessera-daemon-bench.XXXXXX)
 declare -A pid mnt sock cachedir
 mounted=()
@@ -62,6 +74,7 @@ cleanup() {
   trap - EXIT INT TERM
   for name in "${!pid[@]}"; do stop_pid "${pid[$name]}"; done
   stop_pid "$squash_pid"
+  [ -z "$uring_saved" ] || echo "$uring_saved" >"$uring_param"
   for m in "${mounted[@]}"; do
     if is_mounted "$m"; then umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true; fi
   done
@@ -96,7 +109,7 @@ start_daemon() {  # NAME [EXTRA ARGS]
   rm -f "${sock[$name]}"
   "$bin/tesserad" --bootstrap "$work/image.boot" --blob-dir "$work/blobs" --mountpoint "${mnt[$name]}" \
     --cache-dir "${cachedir[$name]}" --apisock "${sock[$name]}" ${extra_args[@]+"${extra_args[@]}"} "$@" \
-    2>>"$work/$name.log" &
+    $([ "$name" = tesserad-devfuse ] && echo --config "$work/devfuse.json") 2>>"$work/$name.log" &
   pid[$name]=$!
   wait_mounted "${mnt[$name]}" "${pid[$name]}" "$work/$name.log"
   local i
@@ -139,13 +152,13 @@ t0=$(date +%s%N)
 mksquashfs "$tree" "$work/sq.img" -comp zstd -processors 2 -no-progress -quiet >/dev/null
 t_squash=$((($(date +%s%N) - t0) / 1000000))
 
-contenders=(plain erofs tesserad-warm tesserad-cold squashfuse)
+contenders=(plain erofs tesserad-warm tesserad-cold tesserad-devfuse squashfuse)
 mnt[plain]=$tree
-for name in erofs tesserad-warm tesserad-cold squashfuse; do
+for name in erofs tesserad-warm tesserad-cold tesserad-devfuse squashfuse; do
   mnt[$name]=$work/mnt/$name
   mkdir -p "${mnt[$name]}"
 done
-for name in tesserad-warm tesserad-cold; do
+for name in tesserad-warm tesserad-cold tesserad-devfuse; do
   sock[$name]=$work/$name.sock
   cachedir[$name]=$work/cache-$name
   mkdir -p "${cachedir[$name]}"
@@ -161,7 +174,7 @@ if libc.mount(sys.argv[1].encode(), sys.argv[2].encode(), b"erofs", 1, sys.argv[
 mounted+=("${mnt[erofs]}")
 
 say "== tesserad-warm: populating its cache (--prefetch-all)"
-mounted+=("${mnt[tesserad-warm]}" "${mnt[tesserad-cold]}" "${mnt[squashfuse]}")
+mounted+=("${mnt[tesserad-warm]}" "${mnt[tesserad-cold]}" "${mnt[tesserad-devfuse]}" "${mnt[squashfuse]}")
 t0=$(date +%s%N)
 start_daemon tesserad-warm --prefetch-all
 for _ in $(seq 6000); do
@@ -174,8 +187,14 @@ t_prefetch=$((($(date +%s%N) - t0) / 1000000))
 [ "$ready" = "$total" ] || { say "daemon_bench: prefetch did not finish ($ready/$total chunks)"; exit 1; }
 prefetch_fetched=$(metric tesserad-warm tessera_backend_read_bytes_total)
 stop_daemon tesserad-warm
+rm -rf "${cachedir[tesserad-devfuse]}"
+cp -a "${cachedir[tesserad-warm]}" "${cachedir[tesserad-devfuse]}"
+echo '{"fuse": {"io_uring": false}}' >"$work/devfuse.json"
 start_daemon tesserad-warm
 start_daemon tesserad-cold
+start_daemon tesserad-devfuse
+find "${mnt[tesserad-warm]}" -maxdepth 2 >/dev/null
+warm_uring=$(metric tesserad-warm tessera_fuse_uring_requests_total)
 
 say "== squashfuse_ll"
 squashfuse_ll -f "$work/sq.img" "${mnt[squashfuse]}" 2>>"$work/squashfuse.log" &
@@ -271,7 +290,8 @@ sq_bytes=$(stat -c %s "$work/sq.img")
 cat <<EOF
 tesserad benchmark  $(date -u '+%Y-%m-%d %H:%M:%S UTC')   commit $revision
 kernel $(uname -r), $(nproc) cpus, load average $load_start at start, $load_end at end
-tesserad: defaults (4 FUSE threads, verify_cached on)${TESSERAD_ARGS:+, then: $TESSERAD_ARGS}
+tesserad: defaults (4 FUSE threads, verify_cached on, push_ahead 1 MiB)${TESSERAD_ARGS:+, then: $TESSERAD_ARGS}
+FUSE over io_uring: fuse enable_uring=$uring_state during the run; tesserad-warm/-cold $([ "${warm_uring:-0}" != 0 ] && echo "served over io_uring" || echo "served through /dev/fuse"), tesserad-devfuse through /dev/fuse
 tree $tree: $nfiles files, $nentries entries, $data_bytes bytes of file data ($(awk -v b="$data_bytes" 'BEGIN {printf "%.1f", b / 1048576}') MiB)
 image: bootstrap $boot_bytes B, blob $blob_bytes B (zstd, 1 MiB chunks/frames), raw devices $raw_bytes B; created in $((t_create / 1000)).$(printf '%03d' $((t_create % 1000))) s
 squashfs (zstd): $sq_bytes B, made in $((t_squash / 1000)).$(printf '%03d' $((t_squash % 1000))) s;  tesserad-warm prefetch-all: $((t_prefetch / 1000)).$(printf '%03d' $((t_prefetch % 1000))) s, $prefetch_fetched B fetched
@@ -294,7 +314,7 @@ for line in open(path):
     r, w, s, c, ns, nbytes, hwm, cpu, fetched, load = line.rstrip("\n").split("\t")
     rows[(w, s, c)][int(r)] = dict(sec=int(ns) / 1e9, bytes=int(nbytes), hwm=hwm, cpu=cpu, fetched=fetched)
     loads[int(r)].append(float(load))
-contenders = ["plain", "erofs", "tesserad-warm", "tesserad-cold", "squashfuse"]
+contenders = ["plain", "erofs", "tesserad-warm", "tesserad-cold", "tesserad-devfuse", "squashfuse"]
 med = statistics.median
 def fmt(x, spec):
     return "-" if x is None else format(x, spec)

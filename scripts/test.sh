@@ -47,8 +47,12 @@ run_ctest() {
 
 run_ctest unit --test-dir build-asan -L unit -j2
 run_ctest integration --test-dir build -LE unit
-# The daemon itself under ASan/UBSan: the FUSE tests again with build-asan's tesserad.
-TESSERA_BIN_DIR="$PWD/build-asan/bin" run_ctest daemon-asan --test-dir build \
+# The integration run above serves FUSE through /dev/fuse (the fuse module's enable_uring is off
+# by default). The daemon tests again with FUSE over io_uring (the fixture turns the parameter on
+# for each test and back off; a kernel without it skips them, saying so): with the release
+# tesserad, then with build-asan's (ASan/UBSan), where the takeover tests cover /dev/fuse.
+TESSERA_FUSE_URING=1 run_ctest daemon-uring --test-dir build -R 'DaemonTest\.|DaemonPushTest\.'
+TESSERA_FUSE_URING=1 TESSERA_BIN_DIR="$PWD/build-asan/bin" run_ctest daemon-asan --test-dir build \
   -R 'DaemonTest\.(ConcurrentReadersGetExactBytes|ServesTreeColdAndWarm|CorruptChunk.*|RestartReads.*)|DaemonTakeoverTest\.|DaemonPushTest\.'
 
 echo "== fuzz"

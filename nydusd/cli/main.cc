@@ -124,6 +124,7 @@ int main(int argc, char** argv) {
     config.verify_ahead_bytes = from_file.verify_ahead_bytes;
     config.push_ahead_bytes = from_file.push_ahead_bytes;
     config.push_max_file_bytes = from_file.push_max_file_bytes;
+    config.fuse_io_uring = from_file.fuse_io_uring;
     config.prefetch = from_file.prefetch;
     config.log_level = from_file.log_level;
     mount.blob_dir = from_file.mounts[0].blob_dir;

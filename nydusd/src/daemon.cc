@@ -23,6 +23,7 @@ FuseOptions Daemon::FuseOptionsFor(const std::string& mountpoint, client::HeldCo
   FuseOptions fo;
   fo.mountpoint = mountpoint;
   fo.threads = config_.threads;
+  fo.io_uring = config_.fuse_io_uring && !supervisor_;
   fo.push.window_bytes = config_.push_ahead_bytes;
   fo.push.max_file_bytes = config_.push_max_file_bytes;
   fo.push.initial_window_bytes = std::min<uint64_t>(config_.push_max_file_bytes, 128u << 10);

@@ -40,6 +40,8 @@ DaemonMetrics::DaemonMetrics() {
   extents_ready_ =
       Must(r.AddCounter("tessera_chunks_fetched_total", "Chunks (extents) written to the cache."));
   read_bytes_ = Must(r.AddCounter("tessera_read_bytes_total", "File bytes returned to readers."));
+  uring_requests_ = Must(
+      r.AddCounter("tessera_fuse_uring_requests_total", "FUSE requests served over io_uring."));
   pushed_files_ = Must(r.AddCounter("tessera_fuse_pushed_files_total",
                                     "Small files stored into the page cache ahead of readers."));
   pushed_bytes_ = Must(r.AddCounter("tessera_fuse_pushed_bytes_total",

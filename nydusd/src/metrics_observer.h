@@ -35,6 +35,7 @@ class DaemonMetrics final : public storage::CacheObserver,
     pushed_files_->Inc();
     pushed_bytes_->Inc(bytes);
   }
+  void UringRequest() override { uring_requests_->Inc(); }
   void OnRegistryEvent(storage::RegistryEvent event) override;
 
   void SetCacheBytes(uint64_t bytes) { cache_bytes_->Set(static_cast<int64_t>(bytes)); }
@@ -56,7 +57,7 @@ class DaemonMetrics final : public storage::CacheObserver,
   Histogram* backend_latency_;
   Counter *cache_hits_, *cache_misses_, *cache_hit_bytes_, *cache_miss_bytes_;
   Counter *corrupt_, *extents_ready_, *read_bytes_, *evicted_, *verified_ahead_;
-  Counter *pushed_files_, *pushed_bytes_;
+  Counter *pushed_files_, *pushed_bytes_, *uring_requests_;
   Gauge* cache_bytes_;
   Counter *registry_requests_, *registry_retries_, *registry_hedges_, *registry_hedges_won_;
   Counter *registry_failovers_, *registry_errors_;

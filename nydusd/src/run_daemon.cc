@@ -82,6 +82,7 @@ Status LoadDaemonConfig(const std::string& path, DaemonConfig& c) {
     if (j.contains("fuse")) {
       c.push_ahead_bytes = j["fuse"].value("push_ahead_bytes", c.push_ahead_bytes);
       c.push_max_file_bytes = j["fuse"].value("push_max_file_bytes", c.push_max_file_bytes);
+      c.fuse_io_uring = j["fuse"].value("io_uring", c.fuse_io_uring);
     }
     if (j.contains("prefetch")) {
       const auto& p = j["prefetch"];

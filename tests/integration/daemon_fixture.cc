@@ -4,17 +4,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 #include <thread>
 
 namespace tessera::testing {
+namespace {
+
+constexpr const char* kUringParam = "/sys/module/fuse/parameters/enable_uring";
+
+}  // namespace
 
 void DaemonTest::SetUp() {
   BuilderTest::SetUp();
   if (IsSkipped()) return;
   if (::access("/dev/fuse", R_OK | W_OK) != 0) GTEST_SKIP() << "/dev/fuse is not usable";
+  const char* uring = std::getenv("TESSERA_FUSE_URING");
+  uring_run_ = uring != nullptr && std::string(uring) == "1";
+  std::string why;
+  if (uring_run_ && !EnableKernelUring(&why)) GTEST_SKIP() << why;
   boot_ = Path("image.boot");
   mnt_ = Path("mnt");
   cache_ = Path("cache");
@@ -31,6 +42,25 @@ void DaemonTest::TearDown() {
     daemon_.reset();  // SIGKILL and reap if still running
   }
   if (Mounted()) ::umount2(mnt_.c_str(), MNT_DETACH);
+  if (uring_saved_) std::ofstream(kUringParam) << *uring_saved_;
+}
+
+bool DaemonTest::EnableKernelUring(std::string* why) {
+  std::ifstream in(kUringParam);
+  char old = 0;
+  if (!in.get(old)) {
+    *why = std::string("this kernel has no FUSE over io_uring (no ") + kUringParam + ")";
+    return false;
+  }
+  if (!uring_saved_) uring_saved_ = old;
+  std::ofstream out(kUringParam);
+  out << 'Y';
+  out.close();
+  if (!out) {
+    *why = std::string("cannot write ") + kUringParam;
+    return false;
+  }
+  return true;
 }
 
 std::string DaemonTest::BuildImage(const std::string& src, std::vector<std::string> extra) {
@@ -74,6 +104,18 @@ void DaemonTest::StartDaemon(std::vector<std::string> extra) {
   }
   std::vector<uint8_t> log = ReadFile(Path("tesserad.log")).value_or({});
   ASSERT_TRUE(Mounted()) << "tesserad did not mount; log:\n" << std::string(log.begin(), log.end());
+  bool supervised = std::find(extra.begin(), extra.end(), "--supervisor") != extra.end();
+  if (uring_run_ && !supervised) {
+    // The mount shows before the daemon has answered INIT and started its queues.
+    std::string text;
+    for (int i = 0; i < 60 && text.find("serving over io_uring") == std::string::npos; ++i) {
+      if (i > 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      log = ReadFile(Path("tesserad.log")).value_or({});
+      text.assign(log.begin(), log.end());
+    }
+    EXPECT_NE(text.find("serving over io_uring"), std::string::npos) << "not over io_uring:\n"
+                                                                     << text;
+  }
 }
 
 void DaemonTest::StopDaemon() {

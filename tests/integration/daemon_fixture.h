@@ -34,8 +34,16 @@ class DaemonTest : public BuilderTest {
   // Value of a metric line "name value" (no labels), or -1.
   static double MetricValue(const std::string& text, const std::string& name);
 
+  // FUSE over io_uring (the kernel's fuse module parameter enable_uring): turned on for this
+  // test (and back afterwards); false, with the reason in *why, if this kernel has no such thing.
+  bool EnableKernelUring(std::string* why);
+
   std::string boot_, mnt_, cache_, sock_;
   std::optional<ChildProcess> daemon_;
+  // With TESSERA_FUSE_URING=1 in the environment every test of this fixture runs with io_uring
+  // on, and every daemon started without a supervisor must serve over it.
+  bool uring_run_ = false;
+  std::optional<char> uring_saved_;  // the parameter's value before the test
 };
 
 }  // namespace tessera::testing

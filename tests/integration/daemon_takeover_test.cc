@@ -175,7 +175,9 @@ TEST_F(DaemonTakeoverTest, WithoutSupervisorACrashEndsTheMountWithEnotconn) {
   KillDaemon();
   auto got = ReadAll(FileName(1));
   ASSERT_FALSE(got) << "read succeeded with no daemon";
-  EXPECT_EQ(got.error().sys_errno, ENOTCONN) << got.error().ToString();
+  // ECONNABORTED when the connection was served over io_uring (its teardown aborts it).
+  int err = got.error().sys_errno;
+  EXPECT_TRUE(err == ENOTCONN || err == ECONNABORTED) << got.error().ToString();
 }
 
 TEST_F(DaemonTakeoverTest, SigtermExitsEvenWithFilesOpenOnADetachedMount) {

@@ -155,8 +155,9 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fi
   if (!n) return ReplyError(req, t, n.error());
   if (s.observer) s.observer->BytesRead(*n);
   fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), *n);
-  // After the reply: the reader goes on while the files it will probably read next are pushed.
-  if (off == 0 && s.push) PushFollowing(s, NidOf(s, ino));
+  // After the reply, on the push thread: the reader goes on while the files it will probably
+  // read next are pushed.
+  if (off == 0 && s.pusher) s.pusher->Enqueue(NidOf(s, ino));
 }
 
 void OpenDir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {

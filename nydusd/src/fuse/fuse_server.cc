@@ -49,6 +49,7 @@ Result<std::unique_ptr<FuseServer>> FuseServer::Mount(const ImageFs& fs, const F
       auto inode = fs.GetAttr(nid);
       return inode && S_ISREG(inode->mode) ? std::optional<uint64_t>(inode->size) : std::nullopt;
     });
+    st.pusher = std::make_unique<PushWorker>([&st](uint64_t nid) { PushFollowing(st, nid); });
   }
   st.session = NewSession(st, options);
   if (st.session == nullptr) return MakeError(ErrorCode::kIo, "fuse: cannot create a session");
@@ -65,8 +66,18 @@ Result<std::unique_ptr<FuseServer>> FuseServer::Mount(const ImageFs& fs, const F
     return MakeError(ErrorCode::kIo, "fuse: cannot mount on " + options.mountpoint);
   }
   server->mounted_ = true;
+  if (options.io_uring && !server->taken_over() && FuseUring::KernelEnabled()) {
+    auto uring = FuseUring::Install(st.session, logger, observer);
+    if (uring) {
+      server->uring_ = std::move(*uring);
+      st.uring = server->uring_.get();
+    } else {
+      logger->Warn("fuse: io_uring not used", {{"error", uring.error().ToString()}});
+    }
+  }
   Status init = server->taken_over() ? server->ReplayInit() : server->AnswerInit();
   if (!init) return init.error();  // the destructor unmounts
+  server->StartUring();
   server->connection_ = FuseConnectionOf(options.mountpoint);
   return server;
 }
@@ -81,6 +92,11 @@ Status FuseServer::AnswerInit() {
   }
   init_request_.assign(static_cast<const char*>(buf.mem), static_cast<size_t>(n));
   buf.size = static_cast<size_t>(n);
+  if (uring_ && init_request_.size() >= sizeof(struct fuse_in_header)) {
+    struct fuse_in_header h {};
+    std::memcpy(&h, init_request_.data(), sizeof h);
+    uring_->ExpectInit(h.unique);
+  }
   fuse_session_process_buf(state_->session, &buf);
   std::free(buf.mem);
   return Ok();
@@ -113,6 +129,20 @@ Status FuseServer::ReplayInit() {
   return Ok();
 }
 
+void FuseServer::StartUring() {
+  if (!uring_) return;
+  Status st = uring_->negotiated() ? uring_->Start(options_.uring_entries)
+                                   : MakeError(ErrorCode::kUnsupported, "not negotiated");
+  if (!st) {
+    state_->logger->Warn("fuse: io_uring not used; serving through /dev/fuse",
+                         {{"mountpoint", options_.mountpoint}, {"error", st.error().ToString()}});
+    return;
+  }
+  state_->logger->Info(
+      "fuse: serving over io_uring",
+      {{"mountpoint", options_.mountpoint}, {"queues", std::to_string(uring_->queues())}});
+}
+
 int FuseServer::fd() const { return fuse_session_fd(state_->session); }
 
 Status FuseServer::Run() {
@@ -120,6 +150,7 @@ Status FuseServer::Run() {
   config.clone_fd = 1;
   config.max_idle_threads = options_.threads;
   int rc = fuse_session_loop_mt(state_->session, &config);
+  if (uring_) uring_->Stop();
   {
     std::lock_guard<std::mutex> lock(stop_mu_);
     stopped_ = true;
@@ -153,6 +184,8 @@ void FuseServer::AbortConnection() {
 }
 
 FuseServer::~FuseServer() {
+  if (uring_) uring_->Stop();
+  if (state_) state_->pusher.reset();  // it writes to the session
   if (state_ && state_->session != nullptr) {
     // Also after Exit(): it detached the mount, this frees libfuse's copy of the mountpoint.
     if (mounted_.exchange(false)) ::umount2(options_.mountpoint.c_str(), MNT_DETACH);

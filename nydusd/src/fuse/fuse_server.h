@@ -35,6 +35,7 @@ class FuseObserver {
   virtual void Op(const char* /*name*/, std::chrono::nanoseconds /*latency*/, bool /*ok*/) {}
   virtual void BytesRead(uint64_t /*bytes*/) {}
   virtual void Pushed(uint64_t /*bytes*/) {}  // one file's bytes stored into the page cache
+  virtual void UringRequest() {}              // a request served over io_uring
 };
 
 struct FuseOptions {
@@ -46,11 +47,17 @@ struct FuseOptions {
   // Pushing the next small cached files of a directory into the page cache after a read
   // (fs/push_planner.h); push.window_bytes 0 turns it off.
   PushOptions push;
+  // Serve requests over io_uring when the kernel offers it (fuse/fuse_uring.h); never for a
+  // taken-over connection.
+  bool io_uring = true;
+  unsigned uring_entries = 2;  // per CPU queue
   // Take over a live connection instead of mounting: a descriptor of it (the server keeps a
   // duplicate) and the INIT request the kernel opened it with.
   int takeover_fd = -1;
   std::string takeover_init;
 };
+
+class FuseUring;
 
 class FuseServer {
  public:
@@ -80,6 +87,8 @@ class FuseServer {
   Status AnswerInit();
   // Answers the replayed INIT of a taken-over connection, then asks for a resend.
   Status ReplayInit();
+  // After INIT: serves over io_uring if INIT negotiated it (else /dev/fuse only).
+  void StartUring();
 
   FuseOptions options_;
   std::string init_request_;
@@ -89,6 +98,7 @@ class FuseServer {
   bool stopped_ = false;
   std::unique_ptr<State> state_;
   std::atomic<bool> mounted_{false};
+  std::unique_ptr<FuseUring> uring_;
 };
 
 }  // namespace tessera::nydusd

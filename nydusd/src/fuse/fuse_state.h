@@ -5,6 +5,8 @@
 
 #include "fs/push_planner.h"
 #include "fuse/fuse_server.h"
+#include "fuse/fuse_uring.h"
+#include "fuse/push_worker.h"
 
 struct fuse_lowlevel_ops;
 
@@ -18,7 +20,9 @@ struct FuseServer::State {
   bool no_open = false;     // kernel supports skipping FUSE_OPEN
   bool no_opendir = false;  // ... and FUSE_OPENDIR
   struct fuse_session* session = nullptr;
-  std::unique_ptr<PushPlanner> push;  // null: pushing off
+  std::unique_ptr<PushPlanner> push;   // null: pushing off
+  std::unique_ptr<PushWorker> pusher;  // runs PushFollowing off the request path
+  FuseUring* uring = nullptr;          // set while requests may come over io_uring
 };
 
 // Node ids: 1 for the root, nid + 2 otherwise (fuse_server.h).

@@ -56,6 +56,9 @@ struct DaemonConfig {
   // ahead of the reader (0 = off); see nydusd/src/fs/push_planner.h.
   uint64_t push_ahead_bytes = 1u << 20;
   uint64_t push_max_file_bytes = 128u << 10;
+  // Serve FUSE requests over io_uring where the kernel offers it (Linux >= 6.14 with the fuse
+  // module's enable_uring=Y); not with a supervisor. See nydusd/src/fuse/fuse_uring.h.
+  bool fuse_io_uring = true;
   // Prefetch: the bootstrap's prefetch table and prefetch_files; prefetch_all pulls the rest.
   bool prefetch = true;
   bool prefetch_all = false;
