@@ -26,7 +26,7 @@ void PushPlanner::Listed(uint64_t dir, Listing entries) {
     }
   }
   entries_ += list.size();
-  dirs_.push_front(Dir{dir, std::move(entries), 0, std::nullopt, 0});
+  dirs_.push_front(Dir{dir, std::move(entries), 0, std::nullopt, std::nullopt, 0});
   dir_index_[dir] = dirs_.begin();
 }
 
@@ -38,6 +38,18 @@ void PushPlanner::Forget(DirList::iterator dir) {
   entries_ -= dir->entries->size();
   dir_index_.erase(dir->nid);
   dirs_.erase(dir);
+}
+
+void PushPlanner::NoteRead(uint64_t nid) {
+  if (options_.window_bytes == 0) return;
+  std::lock_guard<std::mutex> lock(mu_);
+  auto f = files_.find(nid);
+  if (f == files_.end()) return;
+  auto d = dir_index_.find(f->second.dir);
+  if (d == dir_index_.end()) return;
+  Dir& dir = *d->second;
+  size_t index = f->second.index;
+  if (!dir.reader || *dir.reader < index) dir.reader = index;
 }
 
 std::vector<PushItem> PushPlanner::AfterRead(uint64_t nid) {
@@ -60,7 +72,9 @@ std::vector<PushItem> PushPlanner::AfterRead(uint64_t nid) {
     return {};  // not a forward walk: nothing to guess
   }
   dir.last_read = index;
-  return Claim(dir, std::max(dir.cursor, index + 1));
+  // The reader may be further on than this read (pushes run behind reads): the window starts
+  // where it is now.
+  return Claim(dir, std::max(index, dir.reader.value_or(index)) + 1);
 }
 
 std::vector<PushItem> PushPlanner::Claim(Dir& dir, size_t from) {
@@ -72,12 +86,20 @@ std::vector<PushItem> PushPlanner::Claim(Dir& dir, size_t from) {
     if (list[i].type != erofs::FileType::kRegular) continue;
     std::optional<uint64_t> size = size_of_(list[i].nid);
     if (!size || *size == 0 || *size > options_.max_file_bytes) continue;
-    if (*size > budget) break;  // this one is claimed by a later read
+    if (*size > budget) break;  // beyond the window: a later read claims it
     budget -= *size;
-    out.push_back(PushItem{list[i].nid, *size});
+    if (i >= dir.cursor) out.push_back(PushItem{list[i].nid, *size, dir.nid, i});  // else taken
   }
   dir.cursor = std::max(dir.cursor, i);
   return out;
+}
+
+bool PushPlanner::Passed(const PushItem& item) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto d = dir_index_.find(item.dir);
+  if (d == dir_index_.end()) return false;
+  const auto& reader = d->second->reader;
+  return reader && *reader >= item.index;
 }
 
 size_t PushPlanner::indexed_entries() const {

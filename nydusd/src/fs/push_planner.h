@@ -3,12 +3,14 @@
 // tree) finds the next files' bytes already there and sends no request for them.
 //
 // It learns each directory's listing order from the listings it serves (Listed) and keeps, per
-// recently listed directory, how far ahead files were claimed. The first read of a file
-// (AfterRead) in a directory claims the small regular files that follow it in the listing, up
-// to a byte window; each further forward read in that directory doubles the window up to its
-// maximum, like the kernel's readahead; a backward read resets it and claims nothing. A file is
-// claimed at most once per listing, so concurrent reads never push the same file twice. Only
-// the caller decides whether a claimed file's bytes are available (it pushes cached data only).
+// recently listed directory, how far ahead files were claimed and how far the reader has got
+// (NoteRead, at each first read of a file). After such a read (AfterRead, which may run later,
+// off the request path) it claims the small regular files that follow the reader's position in
+// the listing, up to a byte window measured from there; each further forward read in that
+// directory doubles the window up to its maximum, like the kernel's readahead; a backward read
+// resets it and claims nothing. A file is claimed at most once per listing, so concurrent or
+// late calls never push the same file twice nor run further ahead of the reader than the window.
+// The caller decides whether a claimed file's bytes are available (it pushes cached data only).
 //
 // Memory: at most max_entries listing entries are indexed (oldest directories dropped first).
 // Thread-safety: all methods may be called concurrently.
@@ -38,6 +40,8 @@ struct PushOptions {
 struct PushItem {
   uint64_t nid = 0;
   uint64_t size = 0;
+  uint64_t dir = 0;
+  size_t index = 0;  // in the directory's listing
 };
 
 class PushPlanner {
@@ -50,8 +54,12 @@ class PushPlanner {
 
   // Directory `dir` was listed (first page); a listing already known keeps its progress.
   void Listed(uint64_t dir, Listing entries);
-  // File `nid` was read from its start: the files to push now, in listing order.
+  // File `nid` was read from its start (cheap: call it on the request path).
+  void NoteRead(uint64_t nid);
+  // After NoteRead(nid): the files to push now, in listing order.
   std::vector<PushItem> AfterRead(uint64_t nid);
+  // Whether the reader has read `item` itself meanwhile (pushing it is then wasted work).
+  bool Passed(const PushItem& item) const;
 
   size_t indexed_entries() const;
 
@@ -60,7 +68,8 @@ class PushPlanner {
     uint64_t nid = 0;
     Listing entries;
     size_t cursor = 0;                // entries before it were claimed or passed over
-    std::optional<size_t> last_read;  // listing index of the previous read
+    std::optional<size_t> last_read;  // listing index of the previous AfterRead
+    std::optional<size_t> reader;     // furthest listing index read (NoteRead)
     uint64_t window = 0;
   };
   struct Pos {

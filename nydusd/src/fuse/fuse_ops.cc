@@ -157,7 +157,10 @@ void Read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off, struct fuse_fi
   fuse_reply_buf(req, reinterpret_cast<const char*>(buf.get()), *n);
   // After the reply, on the push thread: the reader goes on while the files it will probably
   // read next are pushed.
-  if (off == 0 && s.pusher) s.pusher->Enqueue(NidOf(s, ino));
+  if (off == 0 && s.pusher) {
+    s.push->NoteRead(NidOf(s, ino));
+    s.pusher->Enqueue(NidOf(s, ino));
+  }
 }
 
 void OpenDir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info* fi) {

@@ -16,6 +16,7 @@ void PushFollowing(FuseServer::State& s, uint64_t nid) {
   for (const PushItem& item : items) largest = std::max(largest, item.size);
   std::unique_ptr<uint8_t[]> buf(new uint8_t[largest]);
   for (const PushItem& item : items) {
+    if (s.push->Passed(item)) continue;  // the reader got there first
     // Cached and verified bytes only: a file not (wholly) in the cache is left to its reader.
     auto n = s.fs->ReadCached(item.nid, 0, std::span<uint8_t>(buf.get(), item.size));
     if (!n || *n != item.size) continue;

@@ -14,6 +14,7 @@
 #include <cstring>
 #include <fstream>
 #include <optional>
+#include <string>
 
 #include "fuse/fuse_state.h"
 #include "fuse/fuse_uring_abi.h"
@@ -85,6 +86,19 @@ void PrepCmd(struct io_uring_sqe* sqe, int fd, uint32_t cmd, FuseUring::Entry& e
   req.qid = qid;
   std::memcpy(sqe->cmd, &req, sizeof req);
   io_uring_sqe_set_data(sqe, &e);
+}
+
+// The kernel keeps one queue per possible CPU and uses io_uring only once each has an entry.
+int PossibleCpus() {
+  std::ifstream in("/sys/devices/system/cpu/possible");  // "0-3", "0", "0-3,8-11"
+  std::string text;
+  if (!std::getline(in, text) || text.empty()) return get_nprocs_conf();
+  size_t last = text.find_last_of("-,");
+  try {
+    return std::stoi(last == std::string::npos ? text : text.substr(last + 1)) + 1;
+  } catch (const std::exception&) {
+    return get_nprocs_conf();
+  }
 }
 
 }  // namespace
@@ -187,7 +201,7 @@ void FuseUring::CommitError(Entry& e, uint64_t unique, int error) {
 
 Status FuseUring::Start(unsigned entries_per_queue) {
   if (!negotiated_) return MakeError(ErrorCode::kUnsupported, "fuse: io_uring not negotiated");
-  int cpus = get_nprocs_conf();
+  int cpus = PossibleCpus();
   for (int c = 0; c < cpus; ++c) {
     auto q = std::make_unique<Queue>();
     q->qid = static_cast<uint16_t>(c);

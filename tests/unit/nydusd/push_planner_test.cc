@@ -71,8 +71,9 @@ TEST(PushPlannerTest, AFileIsClaimedOnceEvenWhenItsReaderRacesThePush) {
   PushPlanner p(Small(), dir.size_of());
   p.Listed(7, dir.entries);
   EXPECT_EQ(Nids(p.AfterRead(100)), (std::vector<uint64_t>{101, 102}));
-  // 101 was read before its push landed: the claim continues after 102, never repeats 101/102.
-  EXPECT_EQ(Nids(p.AfterRead(101)), (std::vector<uint64_t>{103, 104, 105, 106}));
+  // 101 was read before its push landed: the window (now 4 files from the reader) ends at 105
+  // and 102 is not claimed twice.
+  EXPECT_EQ(Nids(p.AfterRead(101)), (std::vector<uint64_t>{103, 104, 105}));
   // Near the end of the listing only what is left is claimed; past it, nothing.
   EXPECT_EQ(Nids(p.AfterRead(106)), (std::vector<uint64_t>{107, 108, 109}));
   EXPECT_TRUE(p.AfterRead(109).empty());
@@ -93,9 +94,11 @@ TEST(PushPlannerTest, ABackwardReadResetsTheWindowAndClaimsNothing) {
   EXPECT_EQ(p.AfterRead(120).size(), 2u);
   EXPECT_EQ(p.AfterRead(123).size(), 4u);
   EXPECT_TRUE(p.AfterRead(105).empty());  // random access: no guessing
-  // Forward again from there: the window grows again from its initial size (2 -> 4 files),
-  // after what was claimed before.
-  EXPECT_EQ(Nids(p.AfterRead(110)), (std::vector<uint64_t>{128, 129, 130, 131}));
+  // Forward again from there: the window (4 files now) lies in what was claimed before.
+  EXPECT_TRUE(p.AfterRead(110).empty());
+  // Further on, past the claimed files, claiming goes on (8 files).
+  EXPECT_EQ(Nids(p.AfterRead(127)),
+            (std::vector<uint64_t>{128, 129, 130, 131, 132, 133, 134, 135}));
 }
 
 TEST(PushPlannerTest, UnlistedFilesAndDisabledPlannerPushNothing) {
@@ -116,7 +119,26 @@ TEST(PushPlannerTest, ListingAgainKeepsProgress) {
   p.Listed(7, dir.entries);
   EXPECT_EQ(Nids(p.AfterRead(100)), (std::vector<uint64_t>{101, 102}));
   p.Listed(7, dir.entries);  // a second listing (another reader) must not re-push 101, 102
-  EXPECT_EQ(Nids(p.AfterRead(101)), (std::vector<uint64_t>{103, 104, 105, 106}));
+  EXPECT_EQ(Nids(p.AfterRead(101)), (std::vector<uint64_t>{103, 104, 105}));
+}
+
+TEST(PushPlannerTest, ALateCallClaimsFromWhereTheReaderIsNow) {
+  FakeDir dir(std::vector<int64_t>(40, 10));
+  PushPlanner p(Small(), dir.size_of());
+  p.Listed(7, dir.entries);
+  // The pushes run behind the reads: by the time the call for 100 runs, 100..110 were read.
+  for (uint64_t nid = 100; nid <= 110; ++nid) p.NoteRead(nid);
+  EXPECT_EQ(Nids(p.AfterRead(100)), (std::vector<uint64_t>{111, 112}));
+  // Later calls grow the window, always measured from the reader (after 110), never further.
+  EXPECT_EQ(Nids(p.AfterRead(101)), (std::vector<uint64_t>{113, 114}));
+  EXPECT_EQ(Nids(p.AfterRead(102)), (std::vector<uint64_t>{115, 116, 117, 118}));
+  EXPECT_TRUE(p.AfterRead(103).empty()) << "8 files after the reader are claimed already";
+  // A claimed file the reader reads before it is pushed is reported as passed.
+  auto items = p.AfterRead(111);  // the 8 files after 111: only 119 is new
+  ASSERT_FALSE(items.empty());
+  EXPECT_FALSE(p.Passed(items.front()));
+  p.NoteRead(items.front().nid);
+  EXPECT_TRUE(p.Passed(items.front()));
 }
 
 TEST(PushPlannerTest, OldestDirectoriesAreForgottenWithinTheEntryBound) {
