@@ -101,6 +101,9 @@ void Init(void* userdata, struct fuse_conn_info* conn) {
   // Always readdirplus: in "auto" mode the kernel falls back to readdir after the first buffer
   // and then sends one lookup per entry (measured: 18k lookups for an 18k-entry directory).
   conn->want &= ~FUSE_CAP_READDIRPLUS_AUTO;
+  // The image never changes: no attribute check on every read (libfuse turns this on by default),
+  // and the page cache stays valid whatever the attributes say.
+  conn->want &= ~FUSE_CAP_AUTO_INVAL_DATA;
   if (conn->capable & FUSE_CAP_CACHE_SYMLINKS) conn->want |= FUSE_CAP_CACHE_SYMLINKS;
   if (conn->capable & FUSE_CAP_ASYNC_READ) conn->want |= FUSE_CAP_ASYNC_READ;
   s.no_open = (conn->capable & FUSE_CAP_NO_OPEN_SUPPORT) != 0;
