@@ -2,8 +2,10 @@
 #define FUSE_USE_VERSION 34
 #include <fuse_lowlevel.h>
 
+#include <algorithm>
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "fuse/fuse_state.h"
 
