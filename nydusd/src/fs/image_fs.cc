@@ -3,13 +3,15 @@
 namespace tessera::nydusd {
 namespace {
 
-// An EROFS extra device whose bytes come from the blob cache.
+// An EROFS extra device whose bytes come from the blob cache; with `cached_only` (speculative
+// reads) only cached bytes, never a backend read.
 class CachedDevice final : public ByteSource {
  public:
-  CachedDevice(storage::BlobCache& cache, uint32_t blob, uint64_t size)
-      : cache_(cache), blob_(blob), size_(size) {}
+  CachedDevice(storage::BlobCache& cache, uint32_t blob, uint64_t size, bool cached_only)
+      : cache_(cache), blob_(blob), size_(size), cached_only_(cached_only) {}
   uint64_t Size() const override { return size_; }
   Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
+    if (cached_only_) return cache_.ReadRawCached(blob_, offset, out);
     Status st = cache_.ReadRaw(blob_, offset, out);
     // A chunk that failed its digest was not stored: one more fetch may get intact bytes (a
     // damaged transfer); a second failure goes to the reader as EIO.
@@ -35,22 +37,7 @@ class CachedDevice final : public ByteSource {
   storage::BlobCache& cache_;
   uint32_t blob_;
   uint64_t size_;
-};
-
-// The same device for speculative reads: cached bytes only, never a backend read.
-class CachedOnlyDevice final : public ByteSource {
- public:
-  CachedOnlyDevice(storage::BlobCache& cache, uint32_t blob, uint64_t size)
-      : cache_(cache), blob_(blob), size_(size) {}
-  uint64_t Size() const override { return size_; }
-  Status ReadAt(uint64_t offset, std::span<uint8_t> out) const override {
-    return cache_.ReadRawCached(blob_, offset, out);
-  }
-
- private:
-  storage::BlobCache& cache_;
-  uint32_t blob_;
-  uint64_t size_;
+  bool cached_only_;
 };
 
 }  // namespace
@@ -76,12 +63,11 @@ Result<std::unique_ptr<ImageFs>> ImageFs::Open(const std::string& bootstrap,
   fs->tables_ = tables;
   TRY(fs->cache_, storage::BlobCache::Open(tables, std::move(backend), cache, observer));
   for (uint32_t b = 0; b < tables->blobs.size(); ++b) {
-    fs->devices_.push_back(
-        std::make_unique<CachedDevice>(*fs->cache_, b, tables->blobs[b].raw_size));
-    fs->device_ptrs_.push_back(fs->devices_.back().get());
-    fs->devices_.push_back(
-        std::make_unique<CachedOnlyDevice>(*fs->cache_, b, tables->blobs[b].raw_size));
-    fs->cached_ptrs_.push_back(fs->devices_.back().get());
+    for (bool cached_only : {false, true}) {
+      fs->devices_.push_back(
+          std::make_unique<CachedDevice>(*fs->cache_, b, tables->blobs[b].raw_size, cached_only));
+      (cached_only ? fs->cached_ptrs_ : fs->device_ptrs_).push_back(fs->devices_.back().get());
+    }
   }
   return fs;
 }
